@@ -1,0 +1,144 @@
+# spa-gateway: one non-recursive GNU Makefile.
+# Targets: all install check demo deps clean (and fuzz, bench, deb, rpm where present).
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+
+CC      ?= cc
+B       := build
+SOMAJOR := 1
+SOVER   := 1.0.0
+VERSION := 0.1.0
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wcast-qual -Wformat=2 -Wwrite-strings -Wno-unused-parameter
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
+CFLAGS ?= -O2 -g
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN  := -fsanitize=address,undefined
+HARDEN := -fstack-protector-strong -fPIC
+endif
+
+PKGS := libpcap libsodium libnftnl libmnl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+INI_CFLAGS := -I/usr/include/iniparser
+INI_LIBS   := -liniparser
+
+ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -DSPA_VERSION=\"$(VERSION)\" \
+              -Icommon -Irules -Igatewayd -Ispa-client $(INI_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
+
+ifneq ($(V),1)
+Q := @
+E := @echo
+else
+E := @:
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+RULES_SRC  := $(wildcard rules/*.c)
+GWD_SRC    := $(filter-out gatewayd/main.c,$(wildcard gatewayd/*.c))
+ADMIN_SRC  := $(wildcard gatewayd/admin/*.c)
+CLIENT_SRC := spa-client/client.c
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+RULES_OBJ  := $(RULES_SRC:%.c=$(B)/%.o)
+GWD_OBJ    := $(GWD_SRC:%.c=$(B)/%.o)
+ADMIN_OBJ  := $(ADMIN_SRC:%.c=$(B)/%.o)
+
+LIBCOMMON := $(B)/libspacommon.a
+LIBRULES  := $(B)/libsparules.a
+LIBGWD    := $(B)/libspagwd.a
+LIBCLIENT := $(B)/libspa-client.so.$(SOVER)
+
+BINS := $(B)/spa-gatewayd $(B)/spa-admin $(B)/spa-knock
+
+all: $(BINS) $(LIBCLIENT) $(B)/spa-client.pc
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The client library is built with hidden visibility; only spa_* is exported.
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $< (shared)"
+	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBRULES): $(RULES_OBJ)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(LIBGWD): $(GWD_OBJ)
+	$(E) "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+CLIENT_PIC := $(CLIENT_SRC:%.c=$(B)/pic/%.o) $(COMMON_SRC:%.c=$(B)/pic/%.o)
+$(LIBCLIENT): $(CLIENT_PIC) spa-client/libspa-client.map
+	$(E) "  LD      $@"
+	$(Q)$(CC) -shared -Wl,-soname,libspa-client.so.$(SOMAJOR) \
+	  -Wl,--version-script=spa-client/libspa-client.map -Wl,-z,relro,-z,now $(LDSAN) \
+	  -o $@ $(CLIENT_PIC) $(INI_LIBS) $(shell pkg-config --libs libsodium) $(LDFLAGS)
+	$(Q)ln -sf libspa-client.so.$(SOVER) $(B)/libspa-client.so.$(SOMAJOR)
+	$(Q)ln -sf libspa-client.so.$(SOMAJOR) $(B)/libspa-client.so
+
+$(B)/spa-client.pc: spa-client/spa-client.pc.in
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+$(B)/spa-gatewayd: $(B)/gatewayd/main.o $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
+
+$(B)/spa-admin: $(ADMIN_OBJ) $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
+
+$(B)/spa-knock: $(B)/spa-client/knock_main.o $(LIBCLIENT)
+	$(E) "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(B)/spa-client/knock_main.o -L$(B) -lspa-client \
+	  -Wl,-rpath,'$$ORIGIN' $(shell pkg-config --libs libsodium)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
+	install -m 0755 $(B)/spa-gatewayd $(B)/spa-admin $(DESTDIR)$(SBINDIR)/
+	$(CC) $(ALL_LDFLAGS) -o $(B)/spa-knock.install $(B)/spa-client/knock_main.o -L$(B) -lspa-client \
+	  $(shell pkg-config --libs libsodium)
+	install -m 0755 $(B)/spa-knock.install $(DESTDIR)$(BINDIR)/spa-knock
+	install -m 0644 $(LIBCLIENT) $(DESTDIR)$(LIBDIR)/
+	ln -sf libspa-client.so.$(SOVER) $(DESTDIR)$(LIBDIR)/libspa-client.so.$(SOMAJOR)
+	ln -sf libspa-client.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libspa-client.so
+	install -m 0644 spa-client/spa.h $(DESTDIR)$(INCLUDEDIR)/spa.h
+	install -m 0644 $(B)/spa-client.pc $(DESTDIR)$(LIBDIR)/pkgconfig/spa-client.pc
+
+# Debian packages every target below needs; safe to run twice.
+DEB_PKGS := build-essential pkg-config libpcap-dev libsodium-dev libnftnl-dev libmnl-dev \
+            libiniparser-dev nftables iproute2 nmap tcpdump ncat python3 conntrack
+deps:
+	@if dpkg-query -W -f='$${Status}\n' $(DEB_PKGS) 2>/dev/null | grep -qv 'install ok installed' \
+	    || ! dpkg-query -W $(DEB_PKGS) >/dev/null 2>&1; then \
+	  echo "  DEPS    installing: $(DEB_PKGS)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS); \
+	else echo "  DEPS    all installed"; fi
+
+clean:
+	rm -rf $(B)
+
+-include tests/tests.mk
+-include packaging/packaging.mk
+
+.PHONY: all install deps clean check demo
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,375 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dictionary.h>
+#include <iniparser.h>
+#include <sodium.h>
+
+#include "diag.h"
+#include "ini.h"
+#include "util.h"
+
+#define INI_MAX_SIZE (1024 * 1024)
+#define INI_MAX_LINE 1000
+
+struct ini_entry {
+	char *section;		/* lower-case */
+	char *key;		/* lower-case; NULL for the section header */
+	int line;
+};
+
+struct ini {
+	char *path;
+	dictionary *dict;
+	struct ini_entry *ent;
+	size_t nent, cap;
+};
+
+static int
+swallow(const char *fmt, ...)
+{
+	(void)fmt;
+	return 0;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+static int
+add_entry(struct ini *ini, const char *section, const char *key, int line)
+{
+	struct ini_entry *e;
+
+	if (ini->nent == ini->cap) {
+		size_t cap = ini->cap ? ini->cap * 2 : 16;
+		e = realloc(ini->ent, cap * sizeof(*e));
+		if (e == NULL)
+			return -1;
+		ini->ent = e;
+		ini->cap = cap;
+	}
+	e = &ini->ent[ini->nent];
+	e->section = strdup(section);
+	e->key = key ? strdup(key) : NULL;
+	e->line = line;
+	if (e->section == NULL || (key && e->key == NULL)) {
+		free(e->section);
+		free(e->key);
+		return -1;
+	}
+	ini->nent++;
+	return 0;
+}
+
+static const struct ini_entry *
+find(const struct ini *ini, const char *section, const char *key)
+{
+	for (size_t i = 0; i < ini->nent; i++) {
+		const struct ini_entry *e = &ini->ent[i];
+		if (strcmp(e->section, section) != 0)
+			continue;
+		if (key == NULL ? e->key == NULL : (e->key && !strcmp(e->key, key)))
+			return e;
+	}
+	return NULL;
+}
+
+/* One logical line: validate its syntax and index it. */
+static int
+scan_line(struct ini *ini, char *s, int line, char *section, size_t seclen)
+{
+	char *eq, *end;
+
+	s = util_trim(s);
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return 0;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end == s + 1) {
+			diag(ini->path, line, "malformed section header");
+			return -1;
+		}
+		*end = '\0';
+		if (*util_trim(end + 1) != '\0' && end[1] != ';' && end[1] != '#') {
+			char *rest = util_trim(end + 1);
+			if (*rest != ';' && *rest != '#') {
+				diag(ini->path, line, "junk after section header");
+				return -1;
+			}
+		}
+		s = util_trim(s + 1);
+		lower(s);
+		if (*s == '\0' || util_strlcpy(section, s, seclen) != 0) {
+			diag(ini->path, line, "bad section name");
+			return -1;
+		}
+		if (find(ini, section, NULL) != NULL) {
+			diag(ini->path, line, "duplicate section [%s] (first at line %d)",
+			    section, find(ini, section, NULL)->line);
+			return -1;
+		}
+		return add_entry(ini, section, NULL, line);
+	}
+	eq = strchr(s, '=');
+	if (eq == NULL) {
+		diag(ini->path, line, "expected 'key = value' or '[section]'");
+		return -1;
+	}
+	*eq = '\0';
+	s = util_trim(s);
+	lower(s);
+	if (*s == '\0') {
+		diag(ini->path, line, "missing key name");
+		return -1;
+	}
+	if (section[0] == '\0') {
+		diag(ini->path, line, "key '%s' outside of any section", s);
+		return -1;
+	}
+	if (find(ini, section, s) != NULL) {
+		diag(ini->path, line, "duplicate key '%s' (first at line %d)", s,
+		    find(ini, section, s)->line);
+		return -1;
+	}
+	return add_entry(ini, section, s, line);
+}
+
+static int
+scan(struct ini *ini, char *buf, size_t len)
+{
+	char section[256] = "";
+	char logical[INI_MAX_LINE * 4 + 1];
+	size_t llen = 0;
+	int line = 0, start = 0;
+	char *p = buf, *nl;
+
+	while (p < buf + len) {
+		size_t n;
+
+		nl = memchr(p, '\n', (size_t)(buf + len - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(buf + len - p);
+		line++;
+		if (n > INI_MAX_LINE) {
+			diag(ini->path, line, "line longer than %d characters",
+			    INI_MAX_LINE);
+			return -1;
+		}
+		if (llen == 0)
+			start = line;
+		if (llen + n >= sizeof(logical)) {
+			diag(ini->path, start, "continued line too long");
+			return -1;
+		}
+		memcpy(logical + llen, p, n);
+		llen += n;
+		while (llen > 0 && (logical[llen - 1] == '\r' ||
+		    logical[llen - 1] == ' ' || logical[llen - 1] == '\t'))
+			llen--;
+		p += n + 1;
+		if (llen > 0 && logical[llen - 1] == '\\') {
+			llen--;
+			continue;
+		}
+		logical[llen] = '\0';
+		llen = 0;
+		if (scan_line(ini, logical, start, section, sizeof(section)) != 0) {
+			sodium_memzero(logical, sizeof(logical));
+			return -1;
+		}
+	}
+	sodium_memzero(logical, sizeof(logical));
+	if (llen > 0) {
+		diag(ini->path, start, "continuation at end of file");
+		return -1;
+	}
+	return 0;
+}
+
+struct ini *
+ini_load(const char *path)
+{
+	struct ini *ini = NULL;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t got = 0;
+	int fd = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		diag(path, 0, "cannot open: %s", strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		diag(path, 0, "not a regular file");
+		goto fail;
+	}
+	if (st.st_size > INI_MAX_SIZE) {
+		diag(path, 0, "larger than %d bytes", INI_MAX_SIZE);
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		goto nomem;
+	while (got < st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)(st.st_size - got));
+		if (r <= 0) {
+			diag(path, 0, "cannot read: %s", r < 0 ? strerror(errno) :
+			    "file changed while reading");
+			goto fail;
+		}
+		got += r;
+	}
+	if (memchr(buf, '\0', (size_t)got) != NULL) {
+		diag(path, 0, "contains a NUL byte");
+		goto fail;
+	}
+	ini = calloc(1, sizeof(*ini));
+	if (ini == NULL || (ini->path = strdup(path)) == NULL)
+		goto nomem;
+	if (scan(ini, buf, (size_t)got) != 0)
+		goto fail;
+	iniparser_set_error_callback(swallow);
+	ini->dict = iniparser_load(path);
+	if (ini->dict == NULL) {
+		diag(path, 0, "cannot parse");
+		goto fail;
+	}
+	sodium_memzero(buf, (size_t)got);
+	free(buf);
+	close(fd);
+	return ini;
+nomem:
+	diag(path, 0, "out of memory");
+fail:
+	if (buf != NULL)
+		sodium_memzero(buf, (size_t)got);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	ini_free(ini);
+	return NULL;
+}
+
+void
+ini_free(struct ini *ini)
+{
+	if (ini == NULL)
+		return;
+	for (size_t i = 0; i < ini->nent; i++) {
+		free(ini->ent[i].section);
+		free(ini->ent[i].key);
+	}
+	free(ini->ent);
+	if (ini->dict) {
+		/* Values may be secrets (credential files): wipe before free. */
+		for (ssize_t i = 0; i < ini->dict->size; i++)
+			if (ini->dict->val[i] != NULL)
+				sodium_memzero(ini->dict->val[i],
+				    strlen(ini->dict->val[i]));
+		iniparser_freedict(ini->dict);
+	}
+	free(ini->path);
+	free(ini);
+}
+
+const char *
+ini_path(const struct ini *ini)
+{
+	return ini->path;
+}
+
+const char *
+ini_get(const struct ini *ini, const char *section, const char *key)
+{
+	char full[512];
+
+	if (find(ini, section, key) == NULL)
+		return NULL;
+	if (snprintf(full, sizeof(full), "%s:%s", section, key) >= (int)sizeof(full))
+		return NULL;
+	return iniparser_getstring(ini->dict, full, NULL);
+}
+
+int
+ini_line(const struct ini *ini, const char *section, const char *key)
+{
+	const struct ini_entry *e = find(ini, section, key);
+
+	if (e == NULL && key != NULL)
+		e = find(ini, section, NULL);
+	return e ? e->line : 0;
+}
+
+int
+ini_nsections(const struct ini *ini)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ini->nent; i++)
+		n += ini->ent[i].key == NULL;
+	return n;
+}
+
+const char *
+ini_section(const struct ini *ini, int idx)
+{
+	for (size_t i = 0; i < ini->nent; i++)
+		if (ini->ent[i].key == NULL && idx-- == 0)
+			return ini->ent[i].section;
+	return NULL;
+}
+
+int
+ini_nkeys(const struct ini *ini, const char *section)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ini->nent; i++)
+		n += ini->ent[i].key && !strcmp(ini->ent[i].section, section);
+	return n;
+}
+
+const char *
+ini_key(const struct ini *ini, const char *section, int idx)
+{
+	for (size_t i = 0; i < ini->nent; i++)
+		if (ini->ent[i].key && !strcmp(ini->ent[i].section, section) &&
+		    idx-- == 0)
+			return ini->ent[i].key;
+	return NULL;
+}
+
+int
+ini_check_keys(const struct ini *ini, const char *section,
+    const char *const *allowed)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < ini->nent; i++) {
+		const struct ini_entry *e = &ini->ent[i];
+		size_t k;
+
+		if (e->key == NULL || strcmp(e->section, section) != 0)
+			continue;
+		for (k = 0; allowed[k] != NULL; k++)
+			if (!strcmp(allowed[k], e->key))
+				break;
+		if (allowed[k] == NULL) {
+			diag(ini->path, e->line, "unknown key '%s' in [%s]", e->key,
+			    section);
+			bad++;
+		}
+	}
+	return bad;
+}

@@ -1,0 +1,54 @@
+#ifndef SPA_NFT_H
+#define SPA_NFT_H
+
+/*
+ * The firewall, through libnftnl/libmnl netlink batches only (no nft, no shell).
+ *
+ * The daemon owns one inet table (name from gateway.ini), installed atomically:
+ *   chain input   hook input   priority 0, policy drop
+ *   chain forward hook forward priority 0, policy drop
+ * each accepting ct established,related, (input) iifname lo, (input) IPv6
+ * neighbour discovery, the operator allow-list, and lookups in four sets
+ * with the timeout flag:
+ *   in4  ipv4_addr . inet_proto . inet_service               (src . proto . dport)
+ *   in6  ipv6_addr . inet_proto . inet_service
+ *   fwd4 ipv4_addr . ipv4_addr . inet_proto . inet_service   (src . dst . proto . dport)
+ *   fwd6 ipv6_addr . ipv6_addr . inet_proto . inet_service
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+
+/* One opening: src may reach (dst, or the gateway itself when dst.family is
+ * 0) on proto and every port in [port_lo, port_hi]. */
+struct fw_elem {
+	struct spa_addr src;
+	struct spa_addr dst;
+	uint8_t proto;
+	uint16_t port_lo, port_hi;
+	uint32_t timeout_ms;		/* for nft_add */
+};
+
+struct nft;
+
+/* Open a netlink socket for table; NULL on error. */
+struct nft *nft_open(const char *table);
+void nft_close(struct nft *n);
+
+/* Replace the table, chains, sets and rules in one batch (live openings are
+ * dropped); 0 or -1. */
+int nft_install(struct nft *n, const struct allow_rule *allow, size_t nallow);
+
+/* Add (or refresh: the timer restarts) openings in one batch; 0 or -1. */
+int nft_add(struct nft *n, const struct fw_elem *e, size_t count);
+
+/* Delete openings in one batch; elements already expired are not an error. */
+int nft_del(struct nft *n, const struct fw_elem *e, size_t count);
+
+/* Delete the whole table; a missing table is not an error. */
+int nft_uninstall(struct nft *n);
+
+#endif

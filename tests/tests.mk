@@ -1,0 +1,28 @@
+# Tests: unit programs (tests/unit/test_*.c, one per module) and end-to-end
+# scripts (tests/e2e/NN-*.sh) in network namespaces they create.
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+$(B)/tests/%: tests/unit/%.c $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(E) "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIBGWD) $(LIBRULES) \
+	  $(LIBCOMMON) $(INI_LIBS) $(PKG_LIBS) -lpthread
+
+unit: all $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+e2e: all
+	@tests/e2e/run.sh $(E2E)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory e2e
+
+.PHONY: unit e2e
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
