@@ -17,6 +17,11 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; these are its exports. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
 #define SPA_CLIENT_API_VERSION 1
 
 enum spa_err {
@@ -53,12 +58,31 @@ int spa_client_set_gateway(struct spa_client *c, const char *hostport);
 int spa_knock(struct spa_client *c, const char *const *resources, size_t n,
     uint32_t duration);
 
+/*
+ * Build a knock as spa_knock() would, without sending it, into buf (cap bytes;
+ * SPA_KNOCK_MAX_LEN is always enough); *len receives its length.
+ */
+#define SPA_KNOCK_MAX_LEN 1204
+int spa_knock_build(struct spa_client *c, const char *const *resources, size_t n,
+    uint32_t duration, uint8_t *buf, size_t cap, size_t *len);
+
+/* Send a datagram built by spa_knock_build() to the gateway. */
+int spa_send(struct spa_client *c, const uint8_t *buf, size_t len);
+
 /* A description of an error code; never NULL. */
 const char *spa_strerror(int err);
+
+/* Detail of the last error in this thread (for example the file and line of a
+ * bad credential file); "" if none. */
+const char *spa_error_detail(void);
 
 /* The agent's name and the hex key id from the credential file. */
 const char *spa_client_agent(const struct spa_client *c);
 const char *spa_client_key_id(const struct spa_client *c);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

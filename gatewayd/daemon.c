@@ -1,0 +1,262 @@
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "audit.h"
+#include "capture.h"
+#include "config.h"
+#include "daemon.h"
+#include "diag.h"
+#include "engine.h"
+#include "keyfile.h"
+#include "log.h"
+#include "nft.h"
+#include "notify.h"
+#include "policy.h"
+#include "replay.h"
+#include "util.h"
+
+struct daemon {
+	struct gw_config cfg;
+	uint8_t *sk;			/* sodium_malloc'd identity */
+	uint8_t pk[KEY_PK_LEN];
+	struct nft *nft;
+	struct audit *audit;
+	struct replay *replay;
+	struct engine *engine;
+	struct capture *cap[CONFIG_MAX_IFACES];
+	size_t ncap;
+	int inotify;
+};
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void
+on_knock(const struct knock_pkt *k, void *arg)
+{
+	struct daemon *d = arg;
+
+	engine_handle(d->engine, k, util_now_ms());
+}
+
+/* Load policy and agents; both or neither are taken. */
+static int
+load_rules(struct daemon *d)
+{
+	struct policy *p = policy_load(d->cfg.policy);
+	struct agentdb *db = p ? agentdb_load(d->cfg.agents) : NULL;
+
+	if (p == NULL || db == NULL) {
+		policy_free(p);
+		return -1;
+	}
+	engine_set_policy(d->engine, p);
+	engine_set_agents(d->engine, db, util_now_ms());
+	log_info("loaded %zu resources, %zu enclaves, %zu agents", p->nres,
+	    p->nenc, agentdb_count(db));
+	return 0;
+}
+
+static void
+reload_agents(struct daemon *d)
+{
+	struct agentdb *db = agentdb_load(d->cfg.agents);
+
+	if (db == NULL) {
+		log_warn("agents not reloaded; the previous set stays in force");
+		return;
+	}
+	engine_set_agents(d->engine, db, util_now_ms());
+}
+
+static int
+check_only(struct daemon *d)
+{
+	struct policy *p = policy_load(d->cfg.policy);
+	struct agentdb *db = agentdb_load(d->cfg.agents);
+	int ret = p && db &&
+	    keyfile_load_identity(d->cfg.identity, d->sk, d->pk) == 0 ? 0 : 1;
+
+	if (ret == 0)
+		printf("ok: %zu resources, %zu enclaves, %zu agents\n", p->nres,
+		    p->nenc, agentdb_count(db));
+	policy_free(p);
+	agentdb_free(db);
+	return ret;
+}
+
+static int
+setup(struct daemon *d, const struct daemon_opts *o)
+{
+	if (keyfile_load_identity(d->cfg.identity, d->sk, d->pk) != 0) {
+		log_warn("no usable gateway identity; create one with: "
+		    "spa-admin init --config-dir %s", o->config_dir);
+		return -1;
+	}
+	d->audit = audit_open(d->cfg.audit);
+	d->replay = replay_open(d->cfg.state, d->cfg.clock_skew * 2000);
+	if (d->audit == NULL || d->replay == NULL)
+		return -1;
+	if (o->pcap_file == NULL) {
+		d->nft = nft_open(d->cfg.table);
+		if (d->nft == NULL ||
+		    nft_install(d->nft, d->cfg.allow, d->cfg.nallow) != 0)
+			return -1;
+	}
+	d->engine = engine_new(&d->cfg, d->sk, d->pk, d->nft, d->audit, d->replay);
+	if (d->engine == NULL || load_rules(d) != 0)
+		return -1;
+	if (o->pcap_file != NULL) {
+		d->cap[d->ncap] = capture_open_file(o->pcap_file, d->cfg.port);
+		return d->cap[d->ncap++] ? 0 : -1;
+	}
+	for (size_t i = 0; i < d->cfg.nifaces; i++) {
+		d->cap[d->ncap] = capture_open_live(d->cfg.ifaces[i], d->cfg.port);
+		if (d->cap[d->ncap++] == NULL)
+			return -1;
+	}
+	d->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (d->inotify < 0 || inotify_add_watch(d->inotify, d->cfg.agents,
+	    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+	    IN_CREATE) < 0) {
+		diag(d->cfg.agents, 0, "cannot watch: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+teardown(struct daemon *d)
+{
+	for (size_t i = 0; i < d->ncap; i++)
+		capture_close(d->cap[i]);
+	if (d->inotify >= 0)
+		close(d->inotify);
+	engine_free(d->engine);
+	replay_close(d->replay);
+	audit_close(d->audit);
+	/* The table stays: the host stays dark and openings expire by themselves. */
+	nft_close(d->nft);
+	if (d->sk != NULL)
+		sodium_free(d->sk);
+}
+
+static int
+drain_inotify(int fd)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int changed = 0;
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		changed = 1;
+	return changed;
+}
+
+static int
+offline(struct daemon *d)
+{
+	while (capture_dispatch(d->cap[0], on_knock, d) >= 0)
+		;
+	return 0;
+}
+
+static int
+loop(struct daemon *d)
+{
+	struct pollfd pfd[CONFIG_MAX_IFACES + 1];
+	uint64_t next_tick = util_mono_ms() + 1000;
+	sigset_t empty;
+	size_t n = 0;
+
+	sigemptyset(&empty);
+	for (size_t i = 0; i < d->ncap; i++, n++)
+		pfd[n] = (struct pollfd){ .fd = capture_fd(d->cap[i]), .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
+	while (!got_term) {
+		struct timespec ts = { 0, 200 * 1000000L };
+		int r = ppoll(pfd, n, &ts, &empty);
+
+		if (r < 0 && errno != EINTR) {
+			diag(NULL, 0, "poll: %s", strerror(errno));
+			return -1;
+		}
+		for (size_t i = 0; r > 0 && i < d->ncap; i++)
+			if (pfd[i].revents & (POLLIN | POLLERR))
+				capture_dispatch(d->cap[i], on_knock, d);
+		if (r > 0 && (pfd[n - 1].revents & POLLIN) && drain_inotify(d->inotify))
+			reload_agents(d);
+		if (got_hup) {
+			got_hup = 0;
+			notify_send("RELOADING=1");
+			if (load_rules(d) != 0)
+				log_warn("reload refused; the previous policy stays in force");
+			notify_send("READY=1");
+		}
+		if (util_mono_ms() >= next_tick) {
+			next_tick = util_mono_ms() + 1000;
+			engine_tick(d->engine, util_now_ms());
+		}
+	}
+	return 0;
+}
+
+int
+daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = { .inotify = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block;
+	int ret = 1;
+
+	log_init(o->foreground || o->check);
+	if (sodium_init() < 0 || (d.sk = sodium_malloc(KEY_SK_LEN)) == NULL) {
+		log_warn("cannot initialise libsodium");
+		return 1;
+	}
+	if (config_load(o->config_dir, &d.cfg) != 0)
+		goto out;
+	if (o->check) {
+		ret = check_only(&d);
+		goto out;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(&d, o) != 0)
+		goto out;
+	if (o->pcap_file != NULL) {
+		ret = offline(&d);
+		goto out;
+	}
+	log_info("ready: table inet %s installed, knock port %u on %zu interface(s)",
+	    d.cfg.table, (unsigned)d.cfg.port, d.ncap);
+	notify_send("READY=1");
+	ret = loop(&d) == 0 ? 0 : 1;
+	notify_send("STOPPING=1");
+out:
+	teardown(&d);
+	return ret;
+}

@@ -1,0 +1,238 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "decide.h"
+#include "diag.h"
+#include "engine.h"
+#include "keycache.h"
+#include "knock.h"
+#include "openings.h"
+#include "ratelimit.h"
+
+/* Per-source limit before the symmetric check; per-agent limit after it and
+ * before the signature, so forgers cannot spend an agent's budget. */
+#define SRC_SLOTS 65536
+#define SRC_RATE 100
+#define SRC_BURST 200
+#define AGENT_RATE 20
+#define AGENT_BURST 50
+
+struct engine {
+	const struct gw_config *cfg;
+	uint8_t gw_pk[KEY_PK_LEN];
+	struct nft *nft;
+	struct audit *audit;
+	struct replay *replay;
+	struct policy *policy;
+	struct agentdb *agents;
+	struct keycache *keys;
+	struct srclimit *src;
+	struct openings *open;
+};
+
+struct engine *
+engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
+    const uint8_t gw_pk[KEY_PK_LEN], struct nft *nft, struct audit *audit,
+    struct replay *replay)
+{
+	struct engine *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return NULL;
+	g->cfg = cfg;
+	memcpy(g->gw_pk, gw_pk, KEY_PK_LEN);
+	g->nft = nft;
+	g->audit = audit;
+	g->replay = replay;
+	g->keys = keycache_new(gw_sk, gw_pk);
+	g->src = srclimit_new(SRC_SLOTS, SRC_RATE, SRC_BURST);
+	g->open = openings_new();
+	if (g->keys == NULL || g->src == NULL || g->open == NULL) {
+		diag(NULL, 0, "out of memory");
+		engine_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+void
+engine_free(struct engine *g)
+{
+	if (g == NULL)
+		return;
+	keycache_free(g->keys);
+	srclimit_free(g->src);
+	openings_free(g->open);
+	policy_free(g->policy);
+	agentdb_free(g->agents);
+	free(g);
+}
+
+void
+engine_set_policy(struct engine *g, struct policy *p)
+{
+	policy_free(g->policy);
+	g->policy = p;
+}
+
+static void
+close_agent(struct engine *g, const uint8_t id[KEY_ID_LEN], uint64_t now_ms)
+{
+	struct opening *o = NULL;
+	struct fw_elem *e;
+	long n;
+
+	n = openings_take(g->open, id, now_ms, &o);
+	if (n > 0 && g->nft != NULL && (e = calloc((size_t)n, sizeof(*e))) != NULL) {
+		for (long i = 0; i < n; i++)
+			e[i] = o[i].e;
+		nft_del(g->nft, e, (size_t)n);
+		free(e);
+	}
+	free(o);
+}
+
+static int
+usable(const struct agent *a, uint64_t now_ms)
+{
+	return a != NULL && a->revoked == 0 &&
+	    (a->expires == 0 || (uint64_t)a->expires * 1000 > now_ms);
+}
+
+void
+engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
+{
+	struct agentdb *old = g->agents;
+
+	g->agents = db;
+	for (size_t i = 0; old != NULL && i < agentdb_count(old); i++) {
+		const struct agent *a = agentdb_at(old, i);
+		if (!usable(agentdb_find(db, a->key_id), now_ms))
+			close_agent(g, a->key_id, now_ms);
+	}
+	agentdb_free(old);
+}
+
+static enum reason
+refuse(struct engine *g, struct audit_rec *rec, enum reason r, uint64_t now_ms)
+{
+	rec->reason = r;
+	audit_log(g->audit, rec, now_ms);
+	return r;
+}
+
+/* Steps 10-12: decide, open, audit. */
+static enum reason
+grant(struct engine *g, const struct agent *a, const struct knock_body *b,
+    const struct spa_addr *target, struct audit_rec *rec, uint64_t now_ms)
+{
+	struct fw_elem e[DECIDE_MAX_GRANT];
+	const char *names[DECIDE_MAX_GRANT];
+	const char *why = NULL;
+	struct grant gr;
+	uint32_t longest = 0;
+	size_t n = 0;
+
+	if (g->policy == NULL ||
+	    decide(g->policy, a, b->res, b->nres, b->duration, &gr, &why) != 0)
+		return refuse(g, rec, REASON_NOT_ENTITLED, now_ms);
+	for (size_t i = 0; i < gr.n; i++) {
+		const struct resource *r = &g->policy->res[gr.res[i]];
+
+		if (r->addr.family != 0 && r->addr.family != target->family)
+			continue;	/* an IPv4 host cannot be opened for IPv6 */
+		memset(&e[n], 0, sizeof(e[n]));
+		e[n].src = *target;
+		e[n].dst = r->addr;
+		e[n].proto = r->proto;
+		e[n].port_lo = r->port_lo;
+		e[n].port_hi = r->port_hi;
+		e[n].timeout_ms = gr.duration[i] * 1000;
+		names[n++] = r->name;
+		if (gr.duration[i] > longest)
+			longest = gr.duration[i];
+	}
+	rec->res = names;
+	rec->nres = n;
+	if (n == 0)
+		return refuse(g, rec, REASON_NOT_ENTITLED, now_ms);
+	if (g->nft != NULL && nft_add(g->nft, e, n) != 0)
+		return refuse(g, rec, REASON_FIREWALL_ERROR, now_ms);
+	for (size_t i = 0; i < n; i++)
+		openings_add(g->open, a->key_id, &e[i], now_ms + e[i].timeout_ms);
+	rec->duration = longest;
+	rec->expires_ms = now_ms + (uint64_t)longest * 1000;
+	rec->reason = REASON_OK;
+	audit_log(g->audit, rec, now_ms);
+	return REASON_OK;
+}
+
+enum reason
+engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
+{
+	struct audit_rec rec = { .src = &k->src };
+	uint8_t plain[KNOCK_BODY_MAX];
+	const char *asked[KNOCK_MAX_RES];
+	uint64_t skew = (uint64_t)g->cfg->clock_skew * 1000;
+	const struct agent *a;
+	struct agent_state *st;
+	struct knock_body body;
+	struct knock_hdr h;
+	const struct spa_addr *target = &k->src;
+
+	/* 2: fixed header. 3: key id. */
+	if (knock_parse_header(k->data, k->len, &h) != 0)
+		return refuse(g, &rec, REASON_MALFORMED, now_ms);
+	rec.key_id = h.key_id;
+	if (g->agents == NULL || (a = agentdb_find(g->agents, h.key_id)) == NULL)
+		return refuse(g, &rec, REASON_UNKNOWN_KEY, now_ms);
+	rec.agent = a->name;
+	if (a->revoked != 0)
+		return refuse(g, &rec, REASON_REVOKED, now_ms);
+	if (a->expires != 0 && (uint64_t)a->expires * 1000 <= now_ms)
+		return refuse(g, &rec, REASON_EXPIRED, now_ms);
+	/* 4: time. 5: replay. 6: source rate. */
+	if (h.ts_ms + skew < now_ms || h.ts_ms > now_ms + skew)
+		return refuse(g, &rec, REASON_STALE, now_ms);
+	if (replay_check(g->replay, h.ts_ms, h.nonce) != 0)
+		return refuse(g, &rec, REASON_REPLAY, now_ms);
+	if (srclimit_take(g->src, &k->src, now_ms) != 0)
+		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
+	/* 7: symmetric check; then the agent's own budget. */
+	st = keycache_get(g->keys, a->key_id, a->pk);
+	if (st == NULL || knock_open(k->data, k->len, &h, st->key, plain) != 0)
+		return refuse(g, &rec, REASON_BAD_AUTH, now_ms);
+	if (bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
+		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
+	/* 8: the agent's signature; only now is the nonce spent. */
+	if (knock_verify_sig(k->data, k->len, a->pk) != 0)
+		return refuse(g, &rec, REASON_BAD_SIGNATURE, now_ms);
+	if (replay_insert(g->replay, h.ts_ms, h.nonce, now_ms) != 0)
+		return refuse(g, &rec, REASON_REPLAY, now_ms);
+	/* 9: the signed body. */
+	if (knock_parse_body(plain, h.body_len, &body) != 0)
+		return refuse(g, &rec, REASON_MALFORMED, now_ms);
+	for (unsigned i = 0; i < body.nres; i++)
+		asked[i] = body.res[i];
+	rec.res = asked;
+	rec.nres = body.nres;
+	if (sodium_memcmp(body.gw_pk, g->gw_pk, KEY_PK_LEN) != 0)
+		return refuse(g, &rec, REASON_WRONG_GATEWAY, now_ms);
+	if (body.addr.family != 0) {
+		rec.addr = &body.addr;
+		if (!addr_eq(&body.addr, &k->src) && !g->cfg->allow_other_address)
+			return refuse(g, &rec, REASON_ADDRESS_MISMATCH, now_ms);
+		target = &body.addr;
+	}
+	rec.addr = target;
+	return grant(g, a, &body, target, &rec, now_ms);
+}
+
+void
+engine_tick(struct engine *g, uint64_t now_ms)
+{
+	openings_prune(g->open, now_ms);
+	audit_tick(g->audit, now_ms);
+}

@@ -1,0 +1,39 @@
+#ifndef SPA_ENGINE_H
+#define SPA_ENGINE_H
+
+/*
+ * The knock engine: checks a captured datagram cheapest first (DESIGN.md),
+ * decides, opens the firewall and writes the audit record.
+ */
+
+#include <stdint.h>
+
+#include "agent.h"
+#include "audit.h"
+#include "capture.h"
+#include "config.h"
+#include "nft.h"
+#include "policy.h"
+#include "replay.h"
+
+struct engine;
+
+/* The engine borrows cfg, nft (NULL: decide only), audit and replay. */
+struct engine *engine_new(const struct gw_config *cfg,
+    const uint8_t gw_sk[KEY_SK_LEN], const uint8_t gw_pk[KEY_PK_LEN],
+    struct nft *nft, struct audit *audit, struct replay *replay);
+void engine_free(struct engine *g);
+
+/* Take ownership of a new policy / agent set. Openings of agents that are
+ * gone, revoked or expired are deleted. */
+void engine_set_policy(struct engine *g, struct policy *p);
+void engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms);
+
+/* Handle one captured datagram. Returns the decision's reason. */
+enum reason engine_handle(struct engine *g, const struct knock_pkt *k,
+    uint64_t now_ms);
+
+/* Housekeeping, about once a second. */
+void engine_tick(struct engine *g, uint64_t now_ms);
+
+#endif

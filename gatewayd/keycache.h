@@ -1,0 +1,38 @@
+#ifndef SPA_KEYCACHE_H
+#define SPA_KEYCACHE_H
+
+/*
+ * Per-agent runtime state: the knock key (X25519, derived on the agent's first
+ * knock and cached: deriving it for every agent at load would cost a
+ * scalar multiplication each) and the agent's rate-limit bucket. Kept apart
+ * from the agent database, so a reload keeps it; an entry whose public key
+ * changed is derived again.
+ */
+
+#include <stdint.h>
+
+#include "keys.h"
+#include "ratelimit.h"
+
+struct agent_state {
+	uint64_t id;
+	uint8_t pk[KEY_PK_LEN];
+	uint8_t key[KEY_SESSION_LEN];
+	struct bucket bucket;
+	uint8_t used;
+};
+
+struct keycache;
+
+/* gw_sk/gw_pk: the gateway's identity, copied into locked memory. */
+struct keycache *keycache_new(const uint8_t gw_sk[KEY_SK_LEN],
+    const uint8_t gw_pk[KEY_PK_LEN]);
+/* Wipes every key. */
+void keycache_free(struct keycache *kc);
+
+/* The state of the agent with this key id and public key, deriving its knock
+ * key if needed; NULL if the public key is unusable or memory runs out. */
+struct agent_state *keycache_get(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
+    const uint8_t pk[KEY_PK_LEN]);
+
+#endif

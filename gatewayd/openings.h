@@ -1,0 +1,43 @@
+#ifndef SPA_OPENINGS_H
+#define SPA_OPENINGS_H
+
+/*
+ * The daemon's own index of live openings, per agent: the kernel expires the
+ * set elements by itself, but revocation must find all of one agent's
+ * elements without dumping the sets.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys.h"
+#include "nft.h"
+
+struct opening {
+	struct fw_elem e;
+	uint64_t expires_ms;
+};
+
+struct openings;
+
+struct openings *openings_new(void);
+void openings_free(struct openings *o);
+
+/* Record (or refresh) an opening of an agent; 0 or -1. */
+int openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
+    const struct fw_elem *e, uint64_t expires_ms);
+
+/* Remove an agent's openings; the live ones are copied to *out (malloc'd,
+ * caller frees) and counted in the return value; -1 on error. */
+long openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN],
+    uint64_t now_ms, struct opening **out);
+
+/* Forget expired openings. */
+void openings_prune(struct openings *o, uint64_t now_ms);
+
+/* Live openings of an agent, and in all. */
+size_t openings_count(const struct openings *o, const uint8_t id[KEY_ID_LEN],
+    uint64_t now_ms);
+size_t openings_total(const struct openings *o);
+
+#endif

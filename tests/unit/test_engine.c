@@ -1,0 +1,229 @@
+/*
+ * The knock engine end to end without a network: real agent files, policy,
+ * replay state and audit log in a temporary directory; knocks built as the
+ * client builds them; every refusal reason and the restart floor.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "agent.h"
+#include "engine.h"
+#include "knock.h"
+#include "policy.h"
+#include "t.h"
+#include "util.h"
+
+static char dir[] = "/tmp/spa-test-engine-XXXXXX";
+static struct gw_config cfg;
+static uint8_t gsk[64], gpk[32];
+
+struct agentkey {
+	uint8_t sk[64], pk[32], id[8], key[32];
+};
+
+static void
+write_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+make_agent(const char *name, const char *enclave, int revoked, int64_t expires,
+    struct agentkey *k)
+{
+	struct agent a;
+
+	crypto_sign_keypair(k->pk, k->sk);
+	keys_id(k->pk, k->id);
+	keys_session(k->sk, gpk, k->pk, gpk, k->key);
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "%s", name);
+	memcpy(a.pk, k->pk, 32);
+	snprintf(a.enclaves[0], sizeof(a.enclaves[0]), "%s", enclave);
+	a.nenclaves = 1;
+	a.revoked = revoked ? 1700000000 : 0;
+	a.expires = expires;
+	agent_write(cfg.agents, &a, 0);
+}
+
+static size_t
+knock(const struct agentkey *k, const uint8_t *gw, uint64_t ts,
+    const char *res, uint32_t duration, uint8_t *out)
+{
+	struct knock_hdr h;
+	struct knock_body b;
+
+	memcpy(h.key_id, k->id, 8);
+	h.ts_ms = ts;
+	randombytes_buf(h.nonce, sizeof(h.nonce));
+	memset(&b, 0, sizeof(b));
+	memcpy(b.gw_pk, gw, 32);
+	b.duration = duration;
+	if (res != NULL) {
+		b.nres = 1;
+		snprintf(b.res[0], sizeof(b.res[0]), "%s", res);
+	}
+	return knock_build(out, &h, &b, k->key, k->sk);
+}
+
+static enum reason
+feed(struct engine *g, const uint8_t *p, size_t len, const char *src)
+{
+	struct knock_pkt k = { .data = p, .len = len };
+
+	addr_parse(src, &k.src);
+	return engine_handle(g, &k, util_now_ms());
+}
+
+static struct engine *
+start(struct audit **au, struct replay **rp)
+{
+	struct engine *g;
+
+	*au = audit_open(cfg.audit);
+	*rp = replay_open(cfg.state, cfg.clock_skew * 2000);
+	g = engine_new(&cfg, gsk, gpk, NULL, *au, *rp);
+	engine_set_policy(g, policy_load(cfg.policy));
+	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+	return g;
+}
+
+int
+main(void)
+{
+	struct agentkey alice, bob, rev, old, stranger;
+	uint8_t p[KNOCK_MAX_LEN], p2[KNOCK_MAX_LEN], other_gw[32], other_sk[64];
+	struct audit *au;
+	struct replay *rp;
+	struct engine *g;
+	uint64_t now = util_now_ms();
+	size_t n;
+	char cmd[PATH_MAX + 128], buf[256];
+	FILE *f;
+
+	T_CHECK(sodium_init() >= 0 && mkdtemp(dir) != NULL);
+	crypto_sign_keypair(gpk, gsk);
+	crypto_sign_keypair(other_gw, other_sk);
+	cfg.clock_skew = 30;
+	snprintf(cfg.policy, sizeof(cfg.policy), "%s/policy.ini", dir);
+	snprintf(cfg.agents, sizeof(cfg.agents), "%s/agents.d", dir);
+	snprintf(cfg.state, sizeof(cfg.state), "%s/state", dir);
+	snprintf(cfg.audit, sizeof(cfg.audit), "%s/audit.log", dir);
+	write_file("policy.ini",
+	    "[resource:web]\nproto = tcp\nport = 8080\n"
+	    "[resource:db]\nproto = tcp\nport = 5432\n"
+	    "[enclave:dev]\nresources = web\nmax_duration = 60\n"
+	    "[enclave:ops]\nresources = db\nmax_duration = 60\n");
+	mkdir(cfg.agents, 0750);
+	make_agent("alice", "dev", 0, 0, &alice);
+	make_agent("bob", "ops", 0, 0, &bob);
+	make_agent("rev", "dev", 1, 0, &rev);
+	make_agent("old", "dev", 0, 1000000000, &old);
+	crypto_sign_keypair(stranger.pk, stranger.sk);	/* not registered */
+	keys_id(stranger.pk, stranger.id);
+	keys_session(stranger.sk, gpk, stranger.pk, gpk, stranger.key);
+
+	g = start(&au, &rp);
+	T_CHECK(g != NULL);
+	/* Knocks older than the daemon's start are below its replay floor. */
+	usleep(2000);
+	now = util_now_ms();
+	n = knock(&alice, gpk, now, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_OK);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_REPLAY);
+	T_CHECK(feed(g, p, n, "10.0.0.3") == REASON_REPLAY);
+	T_CHECK(feed(g, p, n - 1, "10.0.0.2") == REASON_MALFORMED);
+	memcpy(p2, p, n);
+	p2[100] ^= 1;				/* sealed body */
+	T_CHECK(feed(g, p2, n, "10.0.0.2") != REASON_OK);
+	n = knock(&alice, gpk, now, "web", 10, p);
+	memcpy(p2, p, n);
+	p2[n - 1] ^= 0x80;			/* signature */
+	T_CHECK(feed(g, p2, n, "10.0.0.2") == REASON_BAD_SIGNATURE);
+	p2[n - 1] ^= 0x80;			/* the intact knock still works */
+	T_CHECK(feed(g, p2, n, "10.0.0.2") == REASON_OK);
+	n = knock(&alice, gpk, now, "db", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_NOT_ENTITLED);
+	n = knock(&alice, gpk, now, "nosuch", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_NOT_ENTITLED);
+	n = knock(&bob, gpk, now, NULL, 0, p);
+	T_CHECK(feed(g, p, n, "10.0.0.4") == REASON_OK);
+	n = knock(&stranger, gpk, now, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_UNKNOWN_KEY);
+	n = knock(&rev, gpk, now, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_REVOKED);
+	n = knock(&old, gpk, now, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_EXPIRED);
+	n = knock(&alice, gpk, now - 120000, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_STALE);
+	n = knock(&alice, gpk, now + 120000, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_STALE);
+	/* Sealed under a knock key for another gateway: cannot be opened. */
+	{
+		struct agentkey x = alice;
+		keys_session(alice.sk, other_gw, alice.pk, other_gw, x.key);
+		n = knock(&x, other_gw, now, "web", 10, p);
+		T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_BAD_AUTH);
+		/* Right key, body naming another gateway. */
+		n = knock(&alice, other_gw, now, "web", 10, p);
+		T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_WRONG_GATEWAY);
+	}
+	/* A forger flooding with alice's key id cannot spend her budget. */
+	for (int i = 0; i < 500; i++) {
+		n = knock(&alice, gpk, now, "web", 10, p);
+		p[60] ^= 0xff;
+		feed(g, p, n, i % 2 ? "10.1.0.1" : "10.1.0.2");
+	}
+	n = knock(&alice, gpk, now, "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_OK);
+	/* One source over its budget is limited before any crypto. */
+	{
+		int limited = 0;
+		for (int i = 0; i < 400; i++) {
+			n = knock(&stranger, gpk, now, "web", 10, p);
+			memcpy(p + 4, alice.id, 8);
+			limited += feed(g, p, n, "10.2.0.1") == REASON_RATE_LIMITED;
+		}
+		T_CHECK(limited >= 150);
+	}
+	/* Restart: a knock accepted before is refused after. */
+	n = knock(&alice, gpk, util_now_ms(), "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.5") == REASON_OK);
+	engine_free(g);
+	replay_close(rp);
+	audit_close(au);
+	g = start(&au, &rp);
+	T_CHECK(feed(g, p, n, "10.0.0.5") == REASON_REPLAY);
+	usleep(2000);
+	n = knock(&alice, gpk, util_now_ms(), "web", 10, p);
+	T_CHECK(feed(g, p, n, "10.0.0.5") == REASON_OK);
+	engine_free(g);
+	replay_close(rp);
+	audit_close(au);
+
+	/* The audit log holds JSON lines with the reasons, and no secret. */
+	snprintf(cmd, sizeof(cmd), "grep -c '\"reason\":\"ok\"' %s", cfg.audit);
+	f = popen(cmd, "r");
+	T_CHECK(f && fgets(buf, sizeof(buf), f) && atoi(buf) >= 4);
+	pclose(f);
+	snprintf(cmd, sizeof(cmd), "grep -c '\"decision\":\"refuse\",\"reason\":\"replay\"' %s",
+	    cfg.audit);
+	f = popen(cmd, "r");
+	T_CHECK(f && fgets(buf, sizeof(buf), f) && atoi(buf) >= 3);
+	pclose(f);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	T_CHECK(system(cmd) == 0);
+	return T_DONE();
+}
