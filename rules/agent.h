@@ -48,7 +48,8 @@ int agent_check_enclaves(const struct agent *a, const char *path,
 /* The agents of a directory, looked up by key id in O(1). */
 struct agentdb;
 
-/* Load every DIR/*.ini; NULL if any file is bad or two agents share a key. */
+/* Load every DIR/NAME.ini (hidden and other files are skipped); NULL if any
+ * file is bad or two agents share a key id. */
 struct agentdb *agentdb_load(const char *dir);
 void agentdb_free(struct agentdb *db);
 size_t agentdb_count(const struct agentdb *db);

@@ -37,7 +37,7 @@ struct resource {
 
 struct enclave {
 	char name[POLICY_NAME_MAX];
-	uint32_t *res;			/* indexes into policy->res */
+	uint32_t *res;			/* indexes into policy->res, ascending */
 	size_t nres;
 	uint32_t max_duration;		/* seconds, 1..POLICY_MAX_DURATION */
 	uint32_t default_duration;	/* seconds, 1..max_duration */
@@ -45,11 +45,15 @@ struct enclave {
 	size_t nlabels;
 };
 
+struct policy_index;
+
 struct policy {
 	struct resource *res;
 	size_t nres;
 	struct enclave *enc;
 	size_t nenc;
+	struct policy_index *idx;	/* private: name lookup built by
+					   policy_load; NULL: linear search */
 };
 
 /* Load and validate policy.ini; NULL on error (reported with file and line). */
@@ -62,7 +66,9 @@ int policy_enclave(const struct policy *p, const char *name);
 
 /*
  * Parse "k=v, k2=v2" into labels (at most max); returns the count or -1.
- * Keys and values are names as util_valid_name accepts.
+ * Keys and values are names as util_valid_name accepts (keys shorter than
+ * POLICY_LABEL_KEY_MAX), each key once; "" is no labels. Reports nothing: the
+ * caller knows file and line.
  */
 int policy_parse_labels(const char *s, struct label *labels, size_t max);
 
