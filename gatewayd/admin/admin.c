@@ -1,0 +1,70 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "diag.h"
+#include "util.h"
+
+int
+admin_usage(const char *usage, int ok)
+{
+	fprintf(ok ? stdout : stderr, "usage: spa-admin %s\n", usage);
+	return ok ? EXIT_SUCCESS : ADMIN_EXIT_USAGE;
+}
+
+int
+admin_bad_option(int c, const char *verb, char **argv, const char *usage)
+{
+	const char *what = c == ':' ? "option needs an argument" : "unknown option";
+	const char *arg = argv[optind - 1];
+
+	/* opterr is 0: getopt stays quiet and the option is named once, here. */
+	if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+		diag(NULL, 0, "%s%s%s: -%c", verb ? verb : "", verb ? ": " : "",
+		    what, optopt);
+	else
+		diag(NULL, 0, "%s%s%s: %s", verb ? verb : "", verb ? ": " : "",
+		    what, arg);
+	return admin_usage(usage, 0);
+}
+
+int
+admin_check_name(const char *name)
+{
+	if (!util_valid_name(name)) {
+		diag(NULL, 0, "invalid agent name '%s': use 1 to 63 of [a-z0-9_.-], "
+		    "not starting with '.' or '-'", name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+admin_agent_path(const struct gw_config *c, const char *name, char *buf,
+    size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s.ini", c->agents, name);
+
+	if (n < 0 || (size_t)n >= len) {
+		diag(c->agents, 0, "path too long");
+		return -1;
+	}
+	return 0;
+}
+
+void
+admin_share_agent_file(const struct gw_config *c, const char *path)
+{
+	struct stat d, f;
+
+	if (geteuid() != 0 || stat(c->agents, &d) != 0 || d.st_gid == 0 ||
+	    stat(path, &f) != 0)
+		return;
+	if (f.st_gid != d.st_gid && chown(path, (uid_t)-1, d.st_gid) != 0)
+		return;
+	(void)chmod(path, (f.st_mode & 0777) | 0040);
+}

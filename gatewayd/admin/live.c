@@ -1,0 +1,65 @@
+/*
+ * spa-admin reload | openings | metrics: one request to the running daemon's
+ * control socket; its answer is printed as it comes.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "control.h"
+#include "diag.h"
+
+static int
+live(int argc, char **argv, const char *dir_arg, const char *request,
+    const char *usage)
+{
+	static const struct option opts[] = {
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gw_config cfg;
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			dir_arg = optarg;
+			break;
+		case 'h':
+			return admin_usage(usage, 1);
+		default:
+			return admin_bad_option(c, request, argv, usage);
+		}
+	}
+	if (argc != optind) {
+		diag(NULL, 0, "%s takes no arguments", request);
+		return admin_usage(usage, 0);
+	}
+	if (config_load(config_dir(dir_arg), &cfg) != 0)
+		return EXIT_FAILURE;
+	fflush(stdout);
+	r = control_call(cfg.control, request, STDOUT_FILENO);
+	return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+int
+reload_main(int argc, char **argv, const char *dir_arg)
+{
+	return live(argc, argv, dir_arg, "reload", "[--config-dir DIR] reload");
+}
+
+int
+openings_main(int argc, char **argv, const char *dir_arg)
+{
+	return live(argc, argv, dir_arg, "openings", "[--config-dir DIR] openings");
+}
+
+int
+metrics_main(int argc, char **argv, const char *dir_arg)
+{
+	return live(argc, argv, dir_arg, "metrics", "[--config-dir DIR] metrics");
+}
