@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/inotify.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -13,6 +16,7 @@
 #include "audit.h"
 #include "capture.h"
 #include "config.h"
+#include "control.h"
 #include "daemon.h"
 #include "diag.h"
 #include "engine.h"
@@ -35,6 +39,8 @@ struct daemon {
 	struct capture *cap[CONFIG_MAX_IFACES];
 	size_t ncap;
 	int inotify;
+	int control;
+	const char *dir;
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -67,7 +73,7 @@ load_rules(struct daemon *d)
 		policy_free(p);
 		return -1;
 	}
-	engine_set_policy(d->engine, p);
+	engine_set_policy(d->engine, p, util_now_ms());
 	engine_set_agents(d->engine, db, util_now_ms());
 	log_info("loaded %zu resources, %zu enclaves, %zu agents", p->nres,
 	    p->nenc, agentdb_count(db));
@@ -86,6 +92,66 @@ reload_agents(struct daemon *d)
 	engine_set_agents(d->engine, db, util_now_ms());
 }
 
+/* Settings that only a restart can change. */
+static const char *
+restart_field(const struct gw_config *a, const struct gw_config *b)
+{
+	if (a->nifaces != b->nifaces ||
+	    memcmp(a->ifaces, b->ifaces, sizeof(a->ifaces)) != 0)
+		return "interface";
+	if (a->port != b->port)
+		return "port";
+	if (strcmp(a->table, b->table) != 0)
+		return "table";
+	if (strcmp(a->identity, b->identity) != 0)
+		return "identity";
+	if (strcmp(a->state, b->state) != 0 || strcmp(a->audit, b->audit) != 0 ||
+	    strcmp(a->control, b->control) != 0 || strcmp(a->agents, b->agents) != 0)
+		return "paths";
+	if (strcmp(a->user, b->user) != 0)
+		return "user";
+	if (a->nallow != b->nallow ||
+	    memcmp(a->allow, b->allow, a->nallow * sizeof(a->allow[0])) != 0)
+		return "allow";
+	return NULL;
+}
+
+/*
+ * Re-read gateway.ini, policy.ini and agents.d; apply all or nothing. The
+ * new gateway.ini may change what applies live (clock_skew,
+ * allow_other_address, the policy path); the rest needs a restart.
+ */
+static int
+reload_all(struct daemon *d)
+{
+	struct gw_config *c = malloc(sizeof(*c));
+	struct policy *p = NULL;
+	struct agentdb *db = NULL;
+	const char *field;
+	int ret = -1;
+
+	if (c == NULL || config_load(d->dir, c) != 0)
+		goto out;
+	if ((field = restart_field(&d->cfg, c)) != NULL) {
+		diag(c->file, 0, "changing '%s' needs a restart of the daemon", field);
+		goto out;
+	}
+	if ((p = policy_load(c->policy)) == NULL ||
+	    (db = agentdb_load(c->agents)) == NULL)
+		goto out;
+	log_info("reloaded: %zu resources, %zu enclaves, %zu agents", p->nres,
+	    p->nenc, agentdb_count(db));
+	d->cfg = *c;			/* the engine reads it by reference */
+	engine_set_agents(d->engine, db, util_now_ms());
+	engine_set_policy(d->engine, p, util_now_ms());
+	p = NULL;
+	ret = 0;
+out:
+	policy_free(p);
+	free(c);
+	return ret;
+}
+
 static int
 check_only(struct daemon *d)
 {
@@ -100,6 +166,15 @@ check_only(struct daemon *d)
 	policy_free(p);
 	agentdb_free(db);
 	return ret;
+}
+
+/* The group that may use the control socket: the daemon user's, if set. */
+static gid_t
+daemon_gid(const struct gw_config *c)
+{
+	struct passwd *pw = c->user[0] ? getpwnam(c->user) : NULL;
+
+	return pw ? pw->pw_gid : (gid_t)-1;
 }
 
 static int
@@ -132,6 +207,9 @@ setup(struct daemon *d, const struct daemon_opts *o)
 		if (d->cap[d->ncap++] == NULL)
 			return -1;
 	}
+	d->control = control_listen(d->cfg.control, daemon_gid(&d->cfg));
+	if (d->control < 0)
+		return -1;
 	d->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->inotify < 0 || inotify_add_watch(d->inotify, d->cfg.agents,
 	    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
@@ -149,6 +227,10 @@ teardown(struct daemon *d)
 		capture_close(d->cap[i]);
 	if (d->inotify >= 0)
 		close(d->inotify);
+	if (d->control >= 0) {
+		close(d->control);
+		unlink(d->cfg.control);
+	}
 	engine_free(d->engine);
 	replay_close(d->replay);
 	audit_close(d->audit);
@@ -169,6 +251,64 @@ drain_inotify(int fd)
 	return changed;
 }
 
+/* One control request (fd is closed): answer, then "ok" or "error: ...". */
+static void
+serve_control(struct daemon *d, int fd)
+{
+	struct control_req req;
+	FILE *f;
+	long n;
+
+	if (control_read(fd, &req, 500) != 0 || (f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return;
+	}
+	switch (req.op) {
+	case CONTROL_RELOAD:
+		if (reload_all(d) != 0) {
+			fprintf(f, "error: %s\n", diag_last());
+			goto out;
+		}
+		break;
+	case CONTROL_REVOKE:
+		reload_agents(d);	/* pick up the file spa-admin just wrote */
+		n = engine_revoke(d->engine, req.name, req.kill, util_now_ms());
+		if (n < 0) {
+			fprintf(f, "error: no agent '%s'\n", req.name);
+			goto out;
+		}
+		fprintf(f, "closed %ld openings of %s%s\n", n, req.name,
+		    req.kill ? " and cut its connections" : "");
+		break;
+	case CONTROL_OPENINGS:
+		engine_write_openings(d->engine, f, util_now_ms());
+		break;
+	case CONTROL_AGENTS:
+		engine_write_agents(d->engine, f, util_now_ms());
+		break;
+	case CONTROL_METRICS:
+		engine_write_metrics(d->engine, f);
+		break;
+	}
+	fprintf(f, "ok\n");
+out:
+	fclose(f);		/* closes fd */
+}
+
+static void
+accept_control(struct daemon *d)
+{
+	int fd;
+
+	struct timeval tv = { 1, 0 };
+
+	/* A client that stops reading must not stall the daemon for long. */
+	while ((fd = accept4(d->control, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		serve_control(d, fd);
+	}
+}
+
 static int
 offline(struct daemon *d)
 {
@@ -180,7 +320,7 @@ offline(struct daemon *d)
 static int
 loop(struct daemon *d)
 {
-	struct pollfd pfd[CONFIG_MAX_IFACES + 1];
+	struct pollfd pfd[CONFIG_MAX_IFACES + 2];
 	uint64_t next_tick = util_mono_ms() + 1000;
 	sigset_t empty;
 	size_t n = 0;
@@ -188,6 +328,7 @@ loop(struct daemon *d)
 	sigemptyset(&empty);
 	for (size_t i = 0; i < d->ncap; i++, n++)
 		pfd[n] = (struct pollfd){ .fd = capture_fd(d->cap[i]), .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = d->control, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
 	while (!got_term) {
 		struct timespec ts = { 0, 200 * 1000000L };
@@ -202,11 +343,13 @@ loop(struct daemon *d)
 				capture_dispatch(d->cap[i], on_knock, d);
 		if (r > 0 && (pfd[n - 1].revents & POLLIN) && drain_inotify(d->inotify))
 			reload_agents(d);
+		if (r > 0 && (pfd[n - 2].revents & POLLIN))
+			accept_control(d);
 		if (got_hup) {
 			got_hup = 0;
 			notify_send("RELOADING=1");
-			if (load_rules(d) != 0)
-				log_warn("reload refused; the previous policy stays in force");
+			if (reload_all(d) != 0)
+				log_warn("reload refused; the previous settings stay in force");
 			notify_send("READY=1");
 		}
 		if (util_mono_ms() >= next_tick) {
@@ -220,7 +363,7 @@ loop(struct daemon *d)
 int
 daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = { .inotify = -1 };
+	struct daemon d = { .inotify = -1, .control = -1, .dir = o->config_dir };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 	int ret = 1;

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "conntrack.h"
 #include "decide.h"
 #include "diag.h"
 #include "engine.h"
@@ -10,6 +11,7 @@
 #include "knock.h"
 #include "openings.h"
 #include "ratelimit.h"
+#include "util.h"
 
 /* Per-source limit before the symmetric check; per-agent limit after it and
  * before the signature, so forgers cannot spend an agent's budget. */
@@ -70,28 +72,41 @@ engine_free(struct engine *g)
 	free(g);
 }
 
-void
-engine_set_policy(struct engine *g, struct policy *p)
+/* Delete openings from the firewall (the live ones) and, with kill, the
+ * connections they let in (also those of recently expired ones). */
+static void
+close_openings(struct engine *g, const struct opening *o, size_t n, int kill,
+    uint64_t now_ms)
 {
-	policy_free(g->policy);
-	g->policy = p;
+	struct fw_elem *e = calloc(n ? n : 1, sizeof(*e));
+	size_t live = 0;
+
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (o[i].expires_ms > now_ms)
+			e[live++] = o[i].e;
+	if (live > 0 && g->nft != NULL)
+		nft_del(g->nft, e, live);
+	if (kill && n > 0) {
+		for (size_t i = 0; i < n; i++)
+			e[i] = o[i].e;
+		conntrack_kill(e, n);
+	}
+	free(e);
 }
 
-static void
-close_agent(struct engine *g, const uint8_t id[KEY_ID_LEN], uint64_t now_ms)
+static long
+close_agent(struct engine *g, const uint8_t id[KEY_ID_LEN], int kill,
+    uint64_t now_ms)
 {
 	struct opening *o = NULL;
-	struct fw_elem *e;
-	long n;
+	long n = openings_take(g->open, id, now_ms, &o);
 
-	n = openings_take(g->open, id, now_ms, &o);
-	if (n > 0 && g->nft != NULL && (e = calloc((size_t)n, sizeof(*e))) != NULL) {
-		for (long i = 0; i < n; i++)
-			e[i] = o[i].e;
-		nft_del(g->nft, e, (size_t)n);
-		free(e);
-	}
+	if (n > 0)
+		close_openings(g, o, (size_t)n, kill, now_ms);
 	free(o);
+	return n;
 }
 
 static int
@@ -110,9 +125,152 @@ engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
 	for (size_t i = 0; old != NULL && i < agentdb_count(old); i++) {
 		const struct agent *a = agentdb_at(old, i);
 		if (!usable(agentdb_find(db, a->key_id), now_ms))
-			close_agent(g, a->key_id, now_ms);
+			close_agent(g, a->key_id, 0, now_ms);
 	}
 	agentdb_free(old);
+}
+
+struct prune_ctx {
+	struct engine *g;
+	uint64_t now_ms;
+};
+
+/* The resource of policy p that an opening was made for, or -1. */
+static int
+resource_of(const struct policy *p, const struct fw_elem *e)
+{
+	for (size_t i = 0; p != NULL && i < p->nres; i++) {
+		const struct resource *r = &p->res[i];
+		if (r->proto == e->proto && r->port_lo == e->port_lo &&
+		    r->port_hi == e->port_hi && (r->addr.family == 0 ?
+		    e->dst.family == 0 : addr_eq(&r->addr, &e->dst)))
+			return (int)i;
+	}
+	return -1;
+}
+
+static const struct agent *
+agent_of(const struct engine *g, uint64_t id64)
+{
+	uint8_t id[KEY_ID_LEN];
+
+	for (int i = 0; i < KEY_ID_LEN; i++)
+		id[i] = (uint8_t)(id64 >> (8 * i));
+	return g->agents ? agentdb_find(g->agents, id) : NULL;
+}
+
+/* 1 if the agent may no longer hold this opening under the current policy. */
+static int
+disallowed(uint64_t id64, const struct opening *op, void *arg)
+{
+	struct prune_ctx *c = arg;
+	const struct agent *a = agent_of(c->g, id64);
+	const struct policy *p = c->g->policy;
+	char names[1][KNOCK_NAME_MAX + 1];
+	const char *why;
+	struct grant gr;
+	int r;
+
+	if (op->expires_ms <= c->now_ms)
+		return 0;
+	if (a == NULL || (r = resource_of(p, &op->e)) < 0)
+		return 1;
+	util_strlcpy(names[0], p->res[r].name, sizeof(names[0]));
+	return decide(p, a, names, 1, 0, &gr, &why) != 0;
+}
+
+void
+engine_set_policy(struct engine *g, struct policy *p, uint64_t now_ms)
+{
+	struct prune_ctx c = { g, now_ms };
+	struct opening *gone = NULL;
+	size_t n = 0;
+
+	policy_free(g->policy);
+	g->policy = p;
+	if (openings_filter(g->open, disallowed, &c, &gone, &n) == 0 && n > 0)
+		close_openings(g, gone, n, 0, now_ms);
+	free(gone);
+}
+
+long
+engine_revoke(struct engine *g, const char *name, int kill, uint64_t now_ms)
+{
+	const struct agent *a = g->agents ? agentdb_by_name(g->agents, name) : NULL;
+
+	if (a == NULL)
+		return -1;
+	return close_agent(g, a->key_id, kill, now_ms);
+}
+
+struct list_ctx {
+	struct engine *g;
+	FILE *f;
+	uint64_t now_ms;
+	uint64_t id;			/* agents: the agent being counted */
+	size_t count;
+};
+
+static int
+list_one(uint64_t id64, const struct opening *op, void *arg)
+{
+	struct list_ctx *c = arg;
+	const struct agent *a = agent_of(c->g, id64);
+	int r = resource_of(c->g->policy, &op->e);
+	char src[SPA_ADDR_STRLEN], dst[SPA_ADDR_STRLEN];
+
+	if (op->expires_ms <= c->now_ms)
+		return 0;
+	fprintf(c->f, "%s %s %s %s %s/%u-%u %llu\n", a ? a->name : "-",
+	    addr_fmt(&op->e.src, src), r >= 0 ? c->g->policy->res[r].name : "-",
+	    op->e.dst.family ? addr_fmt(&op->e.dst, dst) : "gateway",
+	    op->e.proto == 6 ? "tcp" : "udp", (unsigned)op->e.port_lo,
+	    (unsigned)op->e.port_hi,
+	    (unsigned long long)((op->expires_ms - c->now_ms + 999) / 1000));
+	return 0;
+}
+
+void
+engine_write_openings(struct engine *g, FILE *f, uint64_t now_ms)
+{
+	struct list_ctx c = { .g = g, .f = f, .now_ms = now_ms };
+	struct opening *none = NULL;
+	size_t n = 0;
+
+	fprintf(f, "# agent source resource destination proto/ports seconds_left\n");
+	openings_filter(g->open, list_one, &c, &none, &n);
+	free(none);
+}
+
+void
+engine_write_agents(struct engine *g, FILE *f, uint64_t now_ms)
+{
+	for (size_t i = 0; g->agents != NULL && i < agentdb_count(g->agents); i++) {
+		const struct agent *a = agentdb_at(g->agents, i);
+		size_t n = openings_count(g->open, a->key_id, now_ms);
+
+		if (n > 0)
+			fprintf(f, "%s %zu\n", a->name, n);
+	}
+}
+
+void
+engine_write_metrics(struct engine *g, FILE *f)
+{
+	fprintf(f, "# HELP spa_knocks_total Knocks decided, by reason.\n"
+	    "# TYPE spa_knocks_total counter\n");
+	for (int r = 0; r < REASON_COUNT; r++)
+		fprintf(f, "spa_knocks_total{reason=\"%s\"} %llu\n",
+		    audit_reason_name((enum reason)r),
+		    (unsigned long long)audit_count(g->audit, (enum reason)r));
+	fprintf(f, "# HELP spa_openings Openings in the index (live and recently "
+	    "expired).\n# TYPE spa_openings gauge\nspa_openings %zu\n",
+	    openings_total(g->open));
+	fprintf(f, "# HELP spa_agents Registered agents.\n# TYPE spa_agents gauge\n"
+	    "spa_agents %zu\n", g->agents ? agentdb_count(g->agents) : 0);
+	fprintf(f, "# HELP spa_replay_entries Nonces remembered.\n"
+	    "# TYPE spa_replay_entries gauge\nspa_replay_entries %llu\n",
+	    (unsigned long long)replay_size(g->replay));
 }
 
 static enum reason

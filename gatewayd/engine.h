@@ -7,6 +7,7 @@
  */
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent.h"
 #include "audit.h"
@@ -24,10 +25,23 @@ struct engine *engine_new(const struct gw_config *cfg,
     struct nft *nft, struct audit *audit, struct replay *replay);
 void engine_free(struct engine *g);
 
-/* Take ownership of a new policy / agent set. Openings of agents that are
- * gone, revoked or expired are deleted. */
-void engine_set_policy(struct engine *g, struct policy *p);
+/* Take ownership of a new policy; live openings it no longer allows are
+ * deleted. */
+void engine_set_policy(struct engine *g, struct policy *p, uint64_t now_ms);
+
+/* Take ownership of a new agent set; openings of agents that are gone,
+ * revoked or expired are deleted. */
 void engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms);
+
+/* Delete all openings of agent NAME in one batch; with kill also cut the
+ * connections they let in. The count of openings, or -1 if NAME is unknown. */
+long engine_revoke(struct engine *g, const char *name, int kill, uint64_t now_ms);
+
+/* Control-socket listings: live openings, agents holding openings, and the
+ * counters in Prometheus text format. */
+void engine_write_openings(struct engine *g, FILE *f, uint64_t now_ms);
+void engine_write_agents(struct engine *g, FILE *f, uint64_t now_ms);
+void engine_write_metrics(struct engine *g, FILE *f);
 
 /* Handle one captured datagram. Returns the decision's reason. */
 enum reason engine_handle(struct engine *g, const struct knock_pkt *k,

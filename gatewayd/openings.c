@@ -137,19 +137,18 @@ openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
     struct opening **out)
 {
 	struct per_agent *p = lookup(o, keys_id64(id));
-	size_t live = 0;
+	long n;
 
+	(void)now_ms;
 	*out = NULL;
 	if (p == NULL || p->n == 0)
 		return 0;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].expires_ms > now_ms)
-			p->v[live++] = p->v[i];
+	n = (long)p->n;
 	o->total -= p->n;
 	*out = p->v;
 	p->v = NULL;
 	p->n = p->cap = 0;
-	return (long)live;
+	return n;
 }
 
 void
@@ -162,7 +161,7 @@ openings_prune(struct openings *o, uint64_t now_ms)
 		if (!p->used || p->n == 0)
 			continue;
 		for (size_t j = 0; j < p->n; j++)
-			if (p->v[j].expires_ms > now_ms)
+			if (p->v[j].expires_ms + OPENINGS_KEEP_MS > now_ms)
 				p->v[live++] = p->v[j];
 		o->total -= p->n - live;
 		p->n = live;
@@ -192,4 +191,39 @@ size_t
 openings_total(const struct openings *o)
 {
 	return o->total;
+}
+
+int
+openings_filter(struct openings *o, openings_fn fn, void *arg,
+    struct opening **removed, size_t *nremoved)
+{
+	size_t cap = 0;
+
+	*removed = NULL;
+	*nremoved = 0;
+	for (size_t i = 0; i < o->cap; i++) {
+		struct per_agent *p = &o->tab[i];
+		size_t keep = 0;
+
+		for (size_t j = 0; p->used && j < p->n; j++) {
+			if (!fn(p->id, &p->v[j], arg)) {
+				p->v[keep++] = p->v[j];
+				continue;
+			}
+			if (*nremoved == cap) {
+				struct opening *v;
+				cap = cap ? cap * 2 : 16;
+				v = realloc(*removed, cap * sizeof(*v));
+				if (v == NULL)
+					return -1;
+				*removed = v;
+			}
+			(*removed)[(*nremoved)++] = p->v[j];
+		}
+		if (p->used) {
+			o->total -= p->n - keep;
+			p->n = keep;
+		}
+	}
+	return 0;
 }

@@ -27,13 +27,21 @@ void openings_free(struct openings *o);
 int openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
     const struct fw_elem *e, uint64_t expires_ms);
 
-/* Remove an agent's openings; the live ones are copied to *out (malloc'd,
- * caller frees) and counted in the return value; -1 on error. */
+/* Remove an agent's openings, live and recently expired, into *out
+ * (malloc'd, caller frees); returns their count. */
 long openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN],
     uint64_t now_ms, struct opening **out);
 
-/* Forget expired openings. */
+/* Forget openings expired more than OPENINGS_KEEP_MS ago (kept that long so a
+ * revocation can still find the connections they let in). */
+#define OPENINGS_KEEP_MS (300 * 1000)
 void openings_prune(struct openings *o, uint64_t now_ms);
+
+/* Call fn for every opening; fn returns 1 to remove it (then it is copied to
+ * *removed, malloc'd, counted in *nremoved), 0 to keep it. 0 or -1. */
+typedef int (*openings_fn)(uint64_t id, const struct opening *op, void *arg);
+int openings_filter(struct openings *o, openings_fn fn, void *arg,
+    struct opening **removed, size_t *nremoved);
 
 /* Live openings of an agent, and in all. */
 size_t openings_count(const struct openings *o, const uint8_t id[KEY_ID_LEN],

@@ -95,7 +95,7 @@ start(struct audit **au, struct replay **rp)
 	*au = audit_open(cfg.audit);
 	*rp = replay_open(cfg.state, cfg.clock_skew * 2000);
 	g = engine_new(&cfg, gsk, gpk, NULL, *au, *rp);
-	engine_set_policy(g, policy_load(cfg.policy));
+	engine_set_policy(g, policy_load(cfg.policy), util_now_ms());
 	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
 	return g;
 }
