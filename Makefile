@@ -50,7 +50,8 @@ COMMON_SRC := $(wildcard common/*.c)
 RULES_SRC  := $(wildcard rules/*.c)
 GWD_SRC    := $(filter-out gatewayd/main.c,$(wildcard gatewayd/*.c))
 ADMIN_SRC  := $(wildcard gatewayd/admin/*.c)
-CLIENT_SRC := spa-client/client.c
+# The library: every spa-client/*.c but the CLI (knock_*.c) and the shim.
+CLIENT_SRC := $(filter-out spa-client/knock_%.c spa-client/shim%.c,$(wildcard spa-client/*.c))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 RULES_OBJ  := $(RULES_SRC:%.c=$(B)/%.o)
@@ -107,15 +108,16 @@ $(B)/spa-admin: $(ADMIN_OBJ) $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
 
-$(B)/spa-knock: $(B)/spa-client/knock_main.o $(LIBCLIENT)
+KNOCK_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard spa-client/knock_*.c))
+$(B)/spa-knock: $(KNOCK_OBJ) $(LIBCLIENT)
 	$(E) "  LD      $@"
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(B)/spa-client/knock_main.o -L$(B) -lspa-client \
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(KNOCK_OBJ) -L$(B) -lspa-client \
 	  -Wl,-rpath,'$$ORIGIN' $(shell pkg-config --libs libsodium)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)
 	install -m 0755 $(B)/spa-gatewayd $(B)/spa-admin $(DESTDIR)$(SBINDIR)/
-	$(CC) $(ALL_LDFLAGS) -o $(B)/spa-knock.install $(B)/spa-client/knock_main.o -L$(B) -lspa-client \
+	$(CC) $(ALL_LDFLAGS) -o $(B)/spa-knock.install $(KNOCK_OBJ) -L$(B) -lspa-client \
 	  $(shell pkg-config --libs libsodium)
 	install -m 0755 $(B)/spa-knock.install $(DESTDIR)$(BINDIR)/spa-knock
 	install -m 0644 $(LIBCLIENT) $(DESTDIR)$(LIBDIR)/
@@ -138,6 +140,9 @@ clean:
 	rm -rf $(B)
 
 -include tests/tests.mk
+-include spa-client/client.mk
+-include tests/fuzz/fuzz.mk
+-include tests/bench/bench.mk
 -include packaging/packaging.mk
 
 .PHONY: all install deps clean check demo

@@ -1,0 +1,860 @@
+/*
+ * The firewall through libnftnl and libmnl. Every change is one netlink batch
+ * (NFNL_MSG_BATCH_BEGIN ... END), which the kernel applies all or nothing;
+ * every message in it asks for an ACK, and the first error is reported.
+ */
+
+#include <sys/socket.h>
+#include <sys/utsname.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+
+#include "diag.h"
+#include "nft.h"
+
+#define MSG_ROOM	16384		/* reserved for each message */
+#define ELEMS_PER_MSG	128		/* < 100 bytes each: fits MSG_ROOM */
+#define MAX_ELEMS	(1u << 20)	/* per call, port ranges expanded */
+#define ACK_WAIT_MS	5000
+#define ACK_TRUESIZE	2048		/* receive buffer per ACK, generously */
+#define SOCKBUF_MIN	(256 * 1024)
+#define TABLE_MAX	64
+#define KEY_MAX		40		/* fwd6: 16 + 16 + 4 + 4 */
+
+/* nftables datatype ids; a concatenation packs them 6 bits each */
+#define T_IPV4		7
+#define T_IPV6		8
+#define T_PROTO		12
+#define T_SERVICE	13
+#define CAT(a, b)	(((a) << 6) | (b))
+
+enum { IN4, IN6, FWD4, FWD6, NSETS };
+
+/* Key lengths count each field padded to a 4-byte register. */
+static const struct {
+	const char *name;
+	uint32_t type, len;
+} sets[NSETS] = {
+	{ "in4", CAT(CAT(T_IPV4, T_PROTO), T_SERVICE), 12 },
+	{ "in6", CAT(CAT(T_IPV6, T_PROTO), T_SERVICE), 24 },
+	{ "fwd4", CAT(CAT(CAT(T_IPV4, T_IPV4), T_PROTO), T_SERVICE), 16 },
+	{ "fwd6", CAT(CAT(CAT(T_IPV6, T_IPV6), T_PROTO), T_SERVICE), 40 },
+};
+
+enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_LOOKUP };
+
+struct nft {
+	struct mnl_socket *nl;
+	char table[TABLE_MAX];
+	uint32_t portid, seq;
+	int refresh;		/* re-adding an element restarts its timer */
+	int sndbuf, rcvbuf;	/* socket buffer sizes set */
+	char *buf;		/* the batch being built */
+	size_t len, cap, open;	/* open: offset of the unfinished message */
+	uint32_t first, last;	/* sequence numbers of BEGIN, last message */
+	uint16_t errtype;	/* type of the message the kernel refused */
+	char rbuf[8192];
+};
+
+/* A rule being built; oom is sticky, so expressions chain without checks. */
+struct rb {
+	struct nftnl_rule *r;
+	int oom;
+};
+
+/* Elements being queued into NEWSETELEM or DELSETELEM messages. */
+struct elq {
+	struct nft *n;
+	uint16_t type;
+	struct nftnl_set *s;
+	unsigned int count;
+};
+
+static int
+reserve(struct nft *n)
+{
+	char *p;
+	size_t cap;
+
+	if (n->cap - n->len >= MSG_ROOM)
+		return 0;
+	cap = n->cap ? n->cap * 2 : 4 * MSG_ROOM;
+	if (cap > INT_MAX || (p = realloc(n->buf, cap)) == NULL)
+		return -1;
+	n->buf = p;
+	n->cap = cap;
+	return 0;
+}
+
+static void
+msg_close(struct nft *n)
+{
+	const struct nlmsghdr *nlh;
+
+	if (n->open == SIZE_MAX)
+		return;
+	nlh = (const struct nlmsghdr *)(n->buf + n->open);
+	n->len = n->open + NLMSG_ALIGN(nlh->nlmsg_len);
+	n->open = SIZE_MAX;
+}
+
+/* Start a message in the batch; its payload goes in before the next one. */
+static struct nlmsghdr *
+msg_begin(struct nft *n, uint16_t type, uint16_t flags)
+{
+	msg_close(n);
+	if (reserve(n) == -1)
+		return NULL;
+	n->open = n->len;
+	n->last = ++n->seq;
+	return nftnl_nlmsg_build_hdr(n->buf + n->len, type, NFPROTO_INET,
+	    flags | NLM_F_ACK, n->seq);
+}
+
+static int
+batch_begin(struct nft *n)
+{
+	struct nlmsghdr *nlh;
+
+	n->len = 0;
+	n->open = SIZE_MAX;
+	if (reserve(n) == -1)
+		return -1;
+	n->first = n->last = ++n->seq;
+	nlh = nftnl_batch_begin(n->buf, n->seq);
+	n->len = NLMSG_ALIGN(nlh->nlmsg_len);
+	return 0;
+}
+
+/* Best effort: if it fails, the send or the ACKs report why. */
+static void
+sockbuf(struct nft *n, int opt, int force, size_t want, int *cur)
+{
+	int fd = mnl_socket_get_fd(n->nl), v;
+
+	want = want < SOCKBUF_MIN ? SOCKBUF_MIN : want;
+	if (want <= (size_t)*cur)
+		return;
+	v = want > INT_MAX / 2 ? INT_MAX / 2 : (int)want;
+	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) == 0 ||
+	    setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) == 0)
+		*cur = v;
+}
+
+/* Note the first error among the ACKs in rbuf; 1 once the last is in. */
+static int
+acks_parse(struct nft *n, int len, int *err)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)n->rbuf;
+	const struct nlmsgerr *e;
+
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_pid != n->portid || nlh->nlmsg_type != NLMSG_ERROR ||
+		    nlh->nlmsg_seq - n->first > n->last - n->first)
+			continue;
+		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+			*err = *err ? *err : EBADMSG;
+			continue;
+		}
+		e = mnl_nlmsg_get_payload(nlh);
+		if (e->error != 0 && *err == 0) {
+			*err = -e->error;
+			n->errtype = e->msg.nlmsg_type;
+		}
+		if (nlh->nlmsg_seq == n->last)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The kernel runs a batch inside sendmsg, so its ACKs are queued by now.
+ * After an error only drain what is there: an error on BEGIN (the commit
+ * failed, or no memory) may come without the others.
+ */
+static int
+batch_acks(struct nft *n)
+{
+	struct pollfd p = { .fd = mnl_socket_get_fd(n->nl), .events = POLLIN };
+	uint32_t i, budget = n->last - n->first + 16;
+	ssize_t len;
+	int err = 0, r;
+
+	for (i = 0; i < budget; i++) {
+		if ((r = poll(&p, 1, err ? 0 : ACK_WAIT_MS)) == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return err ? err : r == 0 ? ETIMEDOUT : errno;
+		if ((len = recv(p.fd, n->rbuf, sizeof(n->rbuf), 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return err ? err : errno;
+		}
+		if (acks_parse(n, (int)len, &err))
+			return err;
+	}
+	return err ? err : ETIMEDOUT;
+}
+
+/* Send the batch and read its ACKs: 0, or the first error (an errno). */
+static int
+batch_run(struct nft *n)
+{
+	struct nlmsghdr *nlh;
+
+	msg_close(n);
+	n->errtype = 0;
+	if (n->last == n->first)
+		return 0;
+	if (reserve(n) == -1)
+		return ENOMEM;
+	nlh = nftnl_batch_end(n->buf + n->len, ++n->seq);
+	n->len += NLMSG_ALIGN(nlh->nlmsg_len);
+	sockbuf(n, SO_SNDBUF, SO_SNDBUFFORCE, n->len + 4096, &n->sndbuf);
+	sockbuf(n, SO_RCVBUF, SO_RCVBUFFORCE,
+	    (size_t)(n->last - n->first + 1) * ACK_TRUESIZE, &n->rcvbuf);
+	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
+		return errno;
+	return batch_acks(n);
+}
+
+static int
+fail(struct nft *n, const char *what, int err)
+{
+	static const char *const names[] = {
+		[NFT_MSG_NEWTABLE] = "add table: ",
+		[NFT_MSG_DELTABLE] = "delete table: ",
+		[NFT_MSG_NEWCHAIN] = "add chain: ",
+		[NFT_MSG_NEWRULE] = "add rule: ",
+		[NFT_MSG_NEWSET] = "add set: ",
+		[NFT_MSG_NEWSETELEM] = "add element: ",
+		[NFT_MSG_DELSETELEM] = "delete element: ",
+	};
+	unsigned int t = n->errtype & 0xff;
+
+	diag(NULL, 0, "nft %s: %s: %s%s", n->table, what,
+	    n->errtype != 0 && t <= NFT_MSG_DELSETELEM && names[t] != NULL ?
+	    names[t] : "", strerror(err));
+	return -1;
+}
+
+static int
+oom(struct nft *n)
+{
+	diag(NULL, 0, "nft %s: out of memory", n->table);
+	return -1;
+}
+
+static int
+put_table(struct nft *n, uint16_t type, uint16_t flags)
+{
+	struct nftnl_table *t;
+	struct nlmsghdr *nlh;
+	int rc = -1;
+
+	if ((t = nftnl_table_alloc()) == NULL)
+		return -1;
+	if (nftnl_table_set_str(t, NFTNL_TABLE_NAME, n->table) == 0 &&
+	    (nlh = msg_begin(n, type, flags)) != NULL) {
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		rc = 0;
+	}
+	nftnl_table_free(t);
+	return rc;
+}
+
+static int
+put_set(struct nft *n, int i)
+{
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	int rc = -1;
+
+	if ((s = nftnl_set_alloc()) == NULL)
+		return -1;
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sets[i].type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sets[i].len);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)i + 1);
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table) == 0 &&
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, sets[i].name) == 0 &&
+	    (nlh = msg_begin(n, NFT_MSG_NEWSET, NLM_F_CREATE)) != NULL) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		rc = 0;
+	}
+	nftnl_set_free(s);
+	return rc;
+}
+
+static int
+put_chain(struct nft *n, const char *name, uint32_t hook)
+{
+	struct nftnl_chain *c;
+	struct nlmsghdr *nlh;
+	int rc = -1;
+
+	if ((c = nftnl_chain_alloc()) == NULL)
+		return -1;
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
+	if (nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table) == 0 &&
+	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name) == 0 &&
+	    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter") == 0 &&
+	    (nlh = msg_begin(n, NFT_MSG_NEWCHAIN, NLM_F_CREATE)) != NULL) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		rc = 0;
+	}
+	nftnl_chain_free(c);
+	return rc;
+}
+
+/* Append expression name with n (attribute, u32 value) pairs. */
+static struct nftnl_expr *
+x_add(struct rb *b, const char *name, int n, ...)
+{
+	struct nftnl_expr *e;
+	va_list ap;
+	int attr;
+
+	if (b->oom || (e = nftnl_expr_alloc(name)) == NULL) {
+		b->oom = 1;
+		return NULL;
+	}
+	nftnl_rule_add_expr(b->r, e);
+	va_start(ap, n);
+	while (n-- > 0) {
+		attr = va_arg(ap, int);
+		nftnl_expr_set_u32(e, (uint16_t)attr, va_arg(ap, uint32_t));
+	}
+	va_end(ap);
+	return e;
+}
+
+/* Set a data attribute of e (NULL after an earlier failure). */
+static void
+x_data(struct rb *b, struct nftnl_expr *e, int attr, const void *p, uint32_t len)
+{
+	if (e != NULL && nftnl_expr_set(e, (uint16_t)attr, p, len) != 0)
+		b->oom = 1;
+}
+
+static void
+x_meta(struct rb *b, uint32_t key, uint32_t dreg)
+{
+	x_add(b, "meta", 2, NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, dreg);
+}
+
+static void
+x_payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
+{
+	x_add(b, "payload", 4, NFTNL_EXPR_PAYLOAD_BASE, base,
+	    NFTNL_EXPR_PAYLOAD_OFFSET, off, NFTNL_EXPR_PAYLOAD_LEN, len,
+	    NFTNL_EXPR_PAYLOAD_DREG, dreg);
+}
+
+/* Compare register 1 with data. */
+static void
+x_cmp(struct rb *b, uint32_t op, const void *data, uint32_t len)
+{
+	x_data(b, x_add(b, "cmp", 2, NFTNL_EXPR_CMP_SREG, NFT_REG_1,
+	    NFTNL_EXPR_CMP_OP, op), NFTNL_EXPR_CMP_DATA, data, len);
+}
+
+/* Register 1 &= mask. */
+static void
+x_mask(struct rb *b, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct nftnl_expr *e;
+
+	e = x_add(b, "bitwise", 3, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1,
+	    NFTNL_EXPR_BITWISE_DREG, NFT_REG_1, NFTNL_EXPR_BITWISE_LEN, len);
+	x_data(b, e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	x_data(b, e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+}
+
+/* meta nfproto ipv4|ipv6: guards every network header load in inet */
+static void
+x_nfproto(struct rb *b, uint8_t proto)
+{
+	x_meta(b, NFT_META_NFPROTO, NFT_REG_1);
+	x_cmp(b, NFT_CMP_EQ, &proto, 1);
+}
+
+/* ct state established,related */
+static void
+x_established(struct rb *b)
+{
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
+
+	x_add(b, "ct", 2, NFTNL_EXPR_CT_KEY, NFT_CT_STATE, NFTNL_EXPR_CT_DREG,
+	    NFT_REG_1);
+	x_mask(b, &mask, sizeof(mask));
+	x_cmp(b, NFT_CMP_NEQ, &zero, sizeof(zero));
+}
+
+/* iifname "lo" */
+static void
+x_loopback(struct rb *b)
+{
+	char name[IFNAMSIZ] = "lo";
+
+	x_meta(b, NFT_META_IIFNAME, NFT_REG_1);
+	x_cmp(b, NFT_CMP_EQ, name, sizeof(name));
+}
+
+/* icmpv6 type nd-neighbor-solicit-nd-neighbor-advert */
+static void
+x_nd(struct rb *b)
+{
+	uint8_t icmp6 = IPPROTO_ICMPV6, lo = ND_NEIGHBOR_SOLICIT,
+	    hi = ND_NEIGHBOR_ADVERT;
+	struct nftnl_expr *e;
+
+	x_nfproto(b, NFPROTO_IPV6);
+	x_meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	x_cmp(b, NFT_CMP_EQ, &icmp6, 1);
+	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
+	e = x_add(b, "range", 2, NFTNL_EXPR_RANGE_SREG, NFT_REG_1,
+	    NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
+	x_data(b, e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 1);
+	x_data(b, e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 1);
+}
+
+/* ip saddr PREFIX meta l4proto PROTO th dport PORT */
+static void
+x_allow(struct rb *b, const struct allow_rule *a)
+{
+	uint32_t alen = a->addr.family == 6 ? 16 : 4, i, bits;
+	uint8_t mask[16], addr[16];
+	uint16_t port = htons(a->port);
+
+	x_nfproto(b, a->addr.family == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	if (a->plen > 0) {
+		for (i = 0; i < alen; i++) {
+			bits = a->plen > 8 * i ? a->plen - 8 * i : 0;
+			mask[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
+			addr[i] = a->addr.bytes[i] & mask[i];
+		}
+		x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, alen == 16 ? 8 : 12,
+		    alen, NFT_REG_1);
+		if (a->plen < 8 * alen)
+			x_mask(b, mask, alen);
+		x_cmp(b, NFT_CMP_EQ, addr, alen);
+	}
+	x_meta(b, NFT_META_L4PROTO, NFT_REG_1);
+	x_cmp(b, NFT_CMP_EQ, &a->proto, 1);
+	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	x_cmp(b, NFT_CMP_EQ, &port, sizeof(port));
+}
+
+/*
+ * ip saddr [. ip daddr] . meta l4proto . th dport @set: each field starts at
+ * a 32-bit register, as in the set's padded key.
+ */
+static void
+x_lookup(struct rb *b, int set)
+{
+	uint32_t v6 = set == IN6 || set == FWD6, alen = v6 ? 16 : 4;
+	uint32_t reg = NFT_REG32_00;
+	struct nftnl_expr *e;
+
+	x_nfproto(b, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen, reg);
+	reg += alen / 4;
+	if (set == FWD4 || set == FWD6) {
+		x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen, reg);
+		reg += alen / 4;
+	}
+	x_meta(b, NFT_META_L4PROTO, reg++);
+	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg);
+	e = x_add(b, "lookup", 2, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00,
+	    NFTNL_EXPR_LOOKUP_SET_ID, set + 1);
+	x_data(b, e, NFTNL_EXPR_LOOKUP_SET, sets[set].name,
+	    (uint32_t)strlen(sets[set].name) + 1);
+}
+
+/* One rule: the match of the given kind, then accept. */
+static int
+put_rule(struct nft *n, const char *chain, int kind, const void *arg)
+{
+	struct rb b = { NULL, 0 };
+	struct nlmsghdr *nlh;
+	int rc = -1;
+
+	b.oom = (b.r = nftnl_rule_alloc()) == NULL ||
+	    nftnl_rule_set_str(b.r, NFTNL_RULE_TABLE, n->table) != 0 ||
+	    nftnl_rule_set_str(b.r, NFTNL_RULE_CHAIN, chain) != 0;
+	switch (kind) {
+	case R_ESTABLISHED:	x_established(&b); break;
+	case R_LOOPBACK:	x_loopback(&b); break;
+	case R_ND:		x_nd(&b); break;
+	case R_ALLOW:		x_allow(&b, arg); break;
+	default:		x_lookup(&b, *(const int *)arg); break;
+	}
+	x_add(&b, "immediate", 2, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
+	    NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
+	if (!b.oom && (nlh = msg_begin(n, NFT_MSG_NEWRULE,
+	    NLM_F_CREATE | NLM_F_APPEND)) != NULL) {
+		nftnl_rule_nlmsg_build_payload(nlh, b.r);
+		rc = 0;
+	}
+	if (b.r != NULL)
+		nftnl_rule_free(b.r);
+	return rc;
+}
+
+/* The rules of a chain in order; its policy drops what none accepts. */
+static int
+put_rules(struct nft *n, const char *chain, int input,
+    const struct allow_rule *allow, size_t nallow)
+{
+	size_t i;
+	int s;
+
+	if (put_rule(n, chain, R_ESTABLISHED, NULL) == -1 || (input &&
+	    (put_rule(n, chain, R_LOOPBACK, NULL) == -1 ||
+	    put_rule(n, chain, R_ND, NULL) == -1)))
+		return -1;
+	for (i = 0; i < nallow; i++)
+		if (put_rule(n, chain, R_ALLOW, &allow[i]) == -1)
+			return -1;
+	for (s = input ? IN4 : FWD4; s <= (input ? IN6 : FWD6); s++)
+		if (put_rule(n, chain, R_LOOKUP, &s) == -1)
+			return -1;
+	return 0;
+}
+
+/* Put the queued elements into a message (if send), then empty the queue. */
+static int
+elq_flush(struct elq *q, int send)
+{
+	struct nlmsghdr *nlh = NULL;
+	int rc = 0;
+
+	if (send && q->count > 0) {
+		nlh = msg_begin(q->n, q->type,
+		    q->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+		if (nlh != NULL)
+			nftnl_set_elems_nlmsg_build_payload(nlh, q->s);
+		else
+			rc = -1;
+	}
+	if (q->s != NULL)
+		nftnl_set_free(q->s);
+	q->s = NULL;
+	q->count = 0;
+	return rc;
+}
+
+/* Queue one element for set; timeout_ms 0: none (deletion). */
+static int
+elq_add(struct elq *q, int set, const void *key, uint32_t klen,
+    uint32_t timeout_ms)
+{
+	struct nftnl_set_elem *e;
+
+	if (q->count == ELEMS_PER_MSG && elq_flush(q, 1) == -1)
+		return -1;
+	if (q->s == NULL && ((q->s = nftnl_set_alloc()) == NULL ||
+	    nftnl_set_set_str(q->s, NFTNL_SET_TABLE, q->n->table) != 0 ||
+	    nftnl_set_set_str(q->s, NFTNL_SET_NAME, sets[set].name) != 0))
+		return -1;
+	if ((e = nftnl_set_elem_alloc()) == NULL)
+		return -1;
+	nftnl_set_elem_add(q->s, e);
+	q->count++;
+	if (timeout_ms != 0) {
+		/* the expiration is what restarts an existing element's timer */
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
+		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
+	}
+	return nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen) < 0 ? -1 : 0;
+}
+
+/* The set an opening belongs in, or -1. */
+static int
+elem_set(const struct fw_elem *e)
+{
+	if (e->src.family != 4 && e->src.family != 6)
+		return -1;
+	if (e->dst.family == 0)
+		return e->src.family == 4 ? IN4 : IN6;
+	if (e->dst.family != e->src.family)
+		return -1;
+	return e->src.family == 4 ? FWD4 : FWD6;
+}
+
+/* The key for one port, laid out as the lookup's registers; its length. */
+static uint32_t
+elem_key(const struct fw_elem *e, uint16_t port, uint8_t key[KEY_MAX])
+{
+	uint32_t alen = e->src.family == 4 ? 4 : 16, off = alen;
+	uint16_t be = htons(port);
+
+	memset(key, 0, KEY_MAX);
+	memcpy(key, e->src.bytes, alen);
+	if (e->dst.family != 0) {
+		memcpy(key + off, e->dst.bytes, alen);
+		off += alen;
+	}
+	key[off] = e->proto;
+	memcpy(key + off + 4, &be, sizeof(be));
+	return off + 8;
+}
+
+/* Queue all elements, one message per set and per ELEMS_PER_MSG. */
+static int
+put_elems(struct nft *n, uint16_t type, const struct fw_elem *e, size_t count)
+{
+	struct elq q = { n, type, NULL, 0 };
+	uint8_t key[KEY_MAX];
+	uint32_t port, klen;
+	size_t i;
+	int s;
+
+	for (s = 0; s < NSETS; s++) {
+		for (i = 0; i < count; i++) {
+			if (elem_set(&e[i]) != s)
+				continue;
+			for (port = e[i].port_lo; port <= e[i].port_hi; port++) {
+				klen = elem_key(&e[i], (uint16_t)port, key);
+				if (elq_add(&q, s, key, klen, type == NFT_MSG_NEWSETELEM ?
+				    e[i].timeout_ms : 0) == -1) {
+					elq_flush(&q, 0);
+					return -1;
+				}
+			}
+		}
+		if (elq_flush(&q, 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+elems_check(const struct fw_elem *e, size_t count, int add)
+{
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (elem_set(&e[i]) == -1 || (e[i].proto != IPPROTO_TCP &&
+		    e[i].proto != IPPROTO_UDP) || e[i].port_lo == 0 ||
+		    e[i].port_lo > e[i].port_hi || (add && e[i].timeout_ms == 0)) {
+			diag(NULL, 0, "nft: opening %zu is invalid", i);
+			return -1;
+		}
+		total += (uint64_t)e[i].port_hi - e[i].port_lo + 1;
+	}
+	if (total > MAX_ELEMS) {
+		diag(NULL, 0, "nft: %llu elements in one call, more than %u",
+		    (unsigned long long)total, MAX_ELEMS);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+allow_check(const struct allow_rule *a, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (((a[i].addr.family != 4 || a[i].plen > 32) &&
+		    (a[i].addr.family != 6 || a[i].plen > 128)) ||
+		    (a[i].proto != IPPROTO_TCP && a[i].proto != IPPROTO_UDP) ||
+		    a[i].port == 0) {
+			diag(NULL, 0, "nft: allow rule %zu is invalid", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Kernels before 6.12 (4201f3938914, "set element timeout update support")
+ * keep an existing element's timer when it is added again; those, and any
+ * kernel we cannot tell, take the slower path that works everywhere.
+ * SPA_NFT_NO_TIMER_UPDATE forces that path (for tests).
+ */
+static int
+timer_update(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	if (getenv("SPA_NFT_NO_TIMER_UPDATE") != NULL || uname(&u) == -1 ||
+	    sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0;
+	return major > 6 || (major == 6 && minor >= 12);
+}
+
+struct nft *
+nft_open(const char *table)
+{
+	struct nft *n;
+	int one = 1;
+
+	if (table == NULL || *table == '\0' || strlen(table) >= TABLE_MAX) {
+		diag(NULL, 0, "nft: bad table name");
+		return NULL;
+	}
+	if ((n = calloc(1, sizeof(*n))) == NULL) {
+		diag(NULL, 0, "nft: out of memory");
+		return NULL;
+	}
+	memcpy(n->table, table, strlen(table) + 1);
+	n->open = SIZE_MAX;
+	n->refresh = timer_update();
+	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
+	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		diag(NULL, 0, "nft: netlink socket: %s", strerror(errno));
+		nft_close(n);
+		return NULL;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->seq = (uint32_t)time(NULL);
+	/* error ACKs without a copy of the (maybe large) message */
+	(void)mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	return n;
+}
+
+void
+nft_close(struct nft *n)
+{
+	if (n == NULL)
+		return;
+	if (n->nl != NULL)
+		mnl_socket_close(n->nl);
+	free(n->buf);
+	free(n);
+}
+
+int
+nft_install(struct nft *n, const struct allow_rule *allow, size_t nallow)
+{
+	int err, s;
+
+	if (allow_check(allow, nallow) == -1)
+		return -1;
+	/* add (so that delete cannot fail), delete, add: an atomic replace */
+	if (batch_begin(n) == -1 ||
+	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1 ||
+	    put_table(n, NFT_MSG_DELTABLE, 0) == -1 ||
+	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1)
+		return oom(n);
+	for (s = 0; s < NSETS; s++)
+		if (put_set(n, s) == -1)
+			return oom(n);
+	if (put_chain(n, "input", NF_INET_LOCAL_IN) == -1 ||
+	    put_chain(n, "forward", NF_INET_FORWARD) == -1 ||
+	    put_rules(n, "input", 1, allow, nallow) == -1 ||
+	    put_rules(n, "forward", 0, allow, nallow) == -1)
+		return oom(n);
+	if ((err = batch_run(n)) != 0)
+		return fail(n, "install", err);
+	return 0;
+}
+
+int
+nft_add(struct nft *n, const struct fw_elem *e, size_t count)
+{
+	int err, try;
+
+	if (elems_check(e, count, 1) == -1)
+		return -1;
+	if (count == 0)
+		return 0;
+	for (try = 0; try < 3; try++) {
+		if (batch_begin(n) == -1 ||
+		    put_elems(n, NFT_MSG_NEWSETELEM, e, count) == -1)
+			return oom(n);
+		if ((err = batch_run(n)) != 0)
+			return fail(n, "add", err);
+		if (n->refresh)
+			return 0;
+		/* The kernel kept the old timers: now that all exist, delete
+		 * and add them again in one batch. ENOENT: one expired in
+		 * between; start over. */
+		if (batch_begin(n) == -1 ||
+		    put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1 ||
+		    put_elems(n, NFT_MSG_NEWSETELEM, e, count) == -1)
+			return oom(n);
+		if ((err = batch_run(n)) != ENOENT)
+			return err != 0 ? fail(n, "refresh", err) : 0;
+	}
+	return fail(n, "refresh", ENOENT);
+}
+
+int
+nft_del(struct nft *n, const struct fw_elem *e, size_t count)
+{
+	struct fw_elem one;
+	uint32_t port;
+	size_t i;
+	int err;
+
+	if (elems_check(e, count, 0) == -1)
+		return -1;
+	if (count == 0)
+		return 0;
+	if (batch_begin(n) == -1 || put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
+		return oom(n);
+	if ((err = batch_run(n)) != ENOENT)
+		return err != 0 ? fail(n, "delete", err) : 0;
+	/* Some are gone (expired) and kernels before 6.3 have no
+	 * DESTROYSETELEM: delete one by one, ignoring the missing. */
+	for (i = 0; i < count; i++) {
+		for (port = e[i].port_lo; port <= e[i].port_hi; port++) {
+			one = e[i];
+			one.port_lo = one.port_hi = (uint16_t)port;
+			if (batch_begin(n) == -1 ||
+			    put_elems(n, NFT_MSG_DELSETELEM, &one, 1) == -1)
+				return oom(n);
+			if ((err = batch_run(n)) != 0 && err != ENOENT)
+				return fail(n, "delete", err);
+		}
+	}
+	return 0;
+}
+
+int
+nft_uninstall(struct nft *n)
+{
+	int err;
+
+	if (batch_begin(n) == -1 || put_table(n, NFT_MSG_DELTABLE, 0) == -1)
+		return oom(n);
+	if ((err = batch_run(n)) != 0 && err != ENOENT)
+		return fail(n, "uninstall", err);
+	return 0;
+}
