@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -7,6 +8,8 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 #include "nft.h"
 #include "notify.h"
 #include "policy.h"
+#include "privsep.h"
 #include "replay.h"
 #include "util.h"
 
@@ -33,6 +37,9 @@ struct daemon {
 	uint8_t *sk;			/* sodium_malloc'd identity */
 	uint8_t pk[KEY_PK_LEN];
 	struct nft *nft;
+	struct fw fw;
+	int priv_fd;			/* engine's end of the privsep socket */
+	int sig_fd;			/* engine: signals relayed by the parent */
 	struct audit *audit;
 	struct replay *replay;
 	struct engine *engine;
@@ -195,7 +202,8 @@ setup(struct daemon *d, const struct daemon_opts *o)
 		    nft_install(d->nft, d->cfg.allow, d->cfg.nallow) != 0)
 			return -1;
 	}
-	d->engine = engine_new(&d->cfg, d->sk, d->pk, d->nft, d->audit, d->replay);
+	d->engine = engine_new(&d->cfg, d->sk, d->pk,
+	    o->pcap_file ? NULL : &d->fw, d->audit, d->replay);
 	if (d->engine == NULL || load_rules(d) != 0)
 		return -1;
 	if (o->pcap_file != NULL) {
@@ -213,7 +221,7 @@ setup(struct daemon *d, const struct daemon_opts *o)
 	d->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (d->inotify < 0 || inotify_add_watch(d->inotify, d->cfg.agents,
 	    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
-	    IN_CREATE) < 0) {
+	    IN_CREATE | IN_ATTRIB) < 0) {
 		diag(d->cfg.agents, 0, "cannot watch: %s", strerror(errno));
 		return -1;
 	}
@@ -227,17 +235,21 @@ teardown(struct daemon *d)
 		capture_close(d->cap[i]);
 	if (d->inotify >= 0)
 		close(d->inotify);
-	if (d->control >= 0) {
-		close(d->control);
-		unlink(d->cfg.control);
-	}
+	if (d->control >= 0)
+		close(d->control);	/* the privileged side unlinks it */
 	engine_free(d->engine);
 	replay_close(d->replay);
 	audit_close(d->audit);
 	/* The table stays: the host stays dark and openings expire by themselves. */
 	nft_close(d->nft);
+	if (d->priv_fd >= 0)
+		close(d->priv_fd);
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
 	if (d->sk != NULL)
 		sodium_free(d->sk);
+	memset(d, 0, sizeof(*d));
+	d->inotify = d->control = d->priv_fd = d->sig_fd = -1;
 }
 
 static int
@@ -317,10 +329,44 @@ offline(struct daemon *d)
 	return 0;
 }
 
+/*
+ * The privileged side may not signal the engine (another uid, and no
+ * CAP_KILL), so it relays signals as one byte on a pipe; the engine reads
+ * them in its loop, and end of file means the privileged side is gone.
+ */
+static int relay_fd = -1;
+
+static void
+relay_signal(int sig)
+{
+	char c = sig == SIGHUP ? 'H' : 'T';
+
+	if (write(relay_fd, &c, 1) < 0)
+		return;
+}
+
+static void
+read_relay(struct daemon *d)
+{
+	char buf[16];
+	ssize_t n = read(d->sig_fd, buf, sizeof(buf));
+
+	if (n == 0)
+		got_term = 1;		/* the privileged side is gone */
+	for (ssize_t i = 0; i < n; i++) {
+		if (buf[i] == 'H')
+			got_hup = 1;
+		else
+			got_term = 1;
+	}
+}
+
+static pid_t engine_pid;
+
 static int
 loop(struct daemon *d)
 {
-	struct pollfd pfd[CONFIG_MAX_IFACES + 2];
+	struct pollfd pfd[CONFIG_MAX_IFACES + 3];
 	uint64_t next_tick = util_mono_ms() + 1000;
 	sigset_t empty;
 	size_t n = 0;
@@ -328,6 +374,7 @@ loop(struct daemon *d)
 	sigemptyset(&empty);
 	for (size_t i = 0; i < d->ncap; i++, n++)
 		pfd[n] = (struct pollfd){ .fd = capture_fd(d->cap[i]), .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->control, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
 	while (!got_term) {
@@ -345,12 +392,12 @@ loop(struct daemon *d)
 			reload_agents(d);
 		if (r > 0 && (pfd[n - 2].revents & POLLIN))
 			accept_control(d);
+		if (r > 0 && (pfd[n - 3].revents & (POLLIN | POLLHUP)))
+			read_relay(d);
 		if (got_hup) {
 			got_hup = 0;
-			notify_send("RELOADING=1");
 			if (reload_all(d) != 0)
 				log_warn("reload refused; the previous settings stay in force");
-			notify_send("READY=1");
 		}
 		if (util_mono_ms() >= next_tick) {
 			next_tick = util_mono_ms() + 1000;
@@ -360,10 +407,98 @@ loop(struct daemon *d)
 	return 0;
 }
 
+/* The privileged side after the split: only netlink, only CAP_NET_ADMIN. */
+static int
+run_privileged(struct daemon *d, int fd)
+{
+	struct sigaction sa = { .sa_handler = relay_signal };
+	struct nft *nft = d->nft;
+	char control[sizeof(d->cfg.control)];
+	sigset_t all;
+	int status = 0, ret;
+
+	memcpy(control, d->cfg.control, sizeof(control));
+	d->nft = NULL;			/* keep it from teardown */
+	teardown(d);			/* no packet, key or file of the engine */
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigfillset(&all);
+	sigprocmask(SIG_UNBLOCK, &all, NULL);
+	notify_send("READY=1");
+	ret = privsep_drop_parent() == 0 ? privsep_serve(fd, nft) : -1;
+	close(fd);
+	close(relay_fd);		/* the engine stops on end of file */
+	while (waitpid(engine_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	unlink(control);
+	nft_close(nft);
+	notify_send("STOPPING=1");
+	if (ret != 0)
+		return 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* The engine after the split: no privilege, no capability. */
+static int
+run_engine(struct daemon *d, int fd)
+{
+	int ret;
+
+	nft_close(d->nft);
+	d->nft = NULL;
+	d->priv_fd = fd;
+	privsep_client(&d->fw, &d->priv_fd);
+	if (privsep_drop_engine(d->cfg.user) != 0)
+		return 1;
+	/* What a reload reads must be readable now, or revocations would be
+	 * silently ignored later. */
+	if (reload_all(d) != 0) {
+		log_warn("the engine (uid %u) cannot read its configuration; give "
+		    "the daemon user read access (spa-admin init --user does)",
+		    (unsigned)getuid());
+		return 1;
+	}
+	log_info("ready: table inet %s installed, knock port %u on %zu "
+	    "interface(s); engine runs as uid %u", d->cfg.table,
+	    (unsigned)d->cfg.port, d->ncap, (unsigned)getuid());
+	ret = loop(d) == 0 ? 0 : 1;
+	teardown(d);
+	return ret;
+}
+
+static int
+split(struct daemon *d)
+{
+	int sv[2], pfd[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0) {
+		diag(NULL, 0, "socketpair: %s", strerror(errno));
+		return 1;
+	}
+	engine_pid = fork();
+	if (engine_pid < 0) {
+		diag(NULL, 0, "fork: %s", strerror(errno));
+		return 1;
+	}
+	if (engine_pid == 0) {
+		close(sv[0]);
+		close(pfd[1]);
+		d->sig_fd = pfd[0];
+		return run_engine(d, sv[1]);
+	}
+	close(sv[1]);
+	close(pfd[0]);
+	relay_fd = pfd[1];
+	return run_privileged(d, sv[0]);
+}
+
 int
 daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = { .inotify = -1, .control = -1, .dir = o->config_dir };
+	struct daemon d = { .inotify = -1, .control = -1, .priv_fd = -1, .sig_fd = -1,
+	    .dir = o->config_dir };
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block;
 	int ret = 1;
@@ -394,11 +529,7 @@ daemon_run(const struct daemon_opts *o)
 		ret = offline(&d);
 		goto out;
 	}
-	log_info("ready: table inet %s installed, knock port %u on %zu interface(s)",
-	    d.cfg.table, (unsigned)d.cfg.port, d.ncap);
-	notify_send("READY=1");
-	ret = loop(&d) == 0 ? 0 : 1;
-	notify_send("STOPPING=1");
+	return split(&d);
 out:
 	teardown(&d);
 	return ret;

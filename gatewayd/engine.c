@@ -3,10 +3,10 @@
 
 #include <sodium.h>
 
-#include "conntrack.h"
 #include "decide.h"
 #include "diag.h"
 #include "engine.h"
+#include "fw.h"
 #include "keycache.h"
 #include "knock.h"
 #include "openings.h"
@@ -24,7 +24,7 @@
 struct engine {
 	const struct gw_config *cfg;
 	uint8_t gw_pk[KEY_PK_LEN];
-	struct nft *nft;
+	struct fw *fw;
 	struct audit *audit;
 	struct replay *replay;
 	struct policy *policy;
@@ -36,7 +36,7 @@ struct engine {
 
 struct engine *
 engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
-    const uint8_t gw_pk[KEY_PK_LEN], struct nft *nft, struct audit *audit,
+    const uint8_t gw_pk[KEY_PK_LEN], struct fw *fw, struct audit *audit,
     struct replay *replay)
 {
 	struct engine *g = calloc(1, sizeof(*g));
@@ -45,7 +45,7 @@ engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
 		return NULL;
 	g->cfg = cfg;
 	memcpy(g->gw_pk, gw_pk, KEY_PK_LEN);
-	g->nft = nft;
+	g->fw = fw;
 	g->audit = audit;
 	g->replay = replay;
 	g->keys = keycache_new(gw_sk, gw_pk);
@@ -86,27 +86,36 @@ close_openings(struct engine *g, const struct opening *o, size_t n, int kill,
 	for (size_t i = 0; i < n; i++)
 		if (o[i].expires_ms > now_ms)
 			e[live++] = o[i].e;
-	if (live > 0 && g->nft != NULL)
-		nft_del(g->nft, e, live);
-	if (kill && n > 0) {
+	if (live > 0 && g->fw != NULL)
+		g->fw->ops->del(g->fw->ctx, e, live);
+	if (kill && n > 0 && g->fw != NULL) {
 		for (size_t i = 0; i < n; i++)
 			e[i] = o[i].e;
-		conntrack_kill(e, n);
+		g->fw->ops->kill(g->fw->ctx, e, n);
 	}
 	free(e);
 }
 
+/*
+ * End an agent's openings. Without kill they stay in the index, expired, so a
+ * later revocation with kill still finds the connections they let in; with
+ * kill, every opening still indexed (live or recently ended) is cut.
+ */
 static long
 close_agent(struct engine *g, const uint8_t id[KEY_ID_LEN], int kill,
     uint64_t now_ms)
 {
 	struct opening *o = NULL;
-	long n = openings_take(g->open, id, now_ms, &o);
+	long n = kill ? openings_take(g->open, id, now_ms, &o) :
+	    openings_end(g->open, id, now_ms, &o);
+	long live = 0;
 
+	for (long i = 0; i < n; i++)
+		live += o[i].expires_ms > now_ms;
 	if (n > 0)
 		close_openings(g, o, (size_t)n, kill, now_ms);
 	free(o);
-	return n;
+	return live;
 }
 
 static int
@@ -316,7 +325,7 @@ grant(struct engine *g, const struct agent *a, const struct knock_body *b,
 	rec->nres = n;
 	if (n == 0)
 		return refuse(g, rec, REASON_NOT_ENTITLED, now_ms);
-	if (g->nft != NULL && nft_add(g->nft, e, n) != 0)
+	if (g->fw != NULL && g->fw->ops->add(g->fw->ctx, e, n) != 0)
 		return refuse(g, rec, REASON_FIREWALL_ERROR, now_ms);
 	for (size_t i = 0; i < n; i++)
 		openings_add(g->open, a->key_id, &e[i], now_ms + e[i].timeout_ms);

@@ -13,16 +13,16 @@
 #include "audit.h"
 #include "capture.h"
 #include "config.h"
-#include "nft.h"
+#include "fw.h"
 #include "policy.h"
 #include "replay.h"
 
 struct engine;
 
-/* The engine borrows cfg, nft (NULL: decide only), audit and replay. */
+/* The engine borrows cfg, fw (NULL: decide only), audit and replay. */
 struct engine *engine_new(const struct gw_config *cfg,
     const uint8_t gw_sk[KEY_SK_LEN], const uint8_t gw_pk[KEY_PK_LEN],
-    struct nft *nft, struct audit *audit, struct replay *replay);
+    struct fw *fw, struct audit *audit, struct replay *replay);
 void engine_free(struct engine *g);
 
 /* Take ownership of a new policy; live openings it no longer allows are

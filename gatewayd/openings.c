@@ -227,3 +227,25 @@ openings_filter(struct openings *o, openings_fn fn, void *arg,
 	}
 	return 0;
 }
+
+long
+openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
+    struct opening **out)
+{
+	struct per_agent *p = lookup(o, keys_id64(id));
+	size_t live = 0;
+
+	*out = NULL;
+	if (p == NULL || p->n == 0)
+		return 0;
+	*out = malloc(p->n * sizeof(**out));
+	if (*out == NULL)
+		return -1;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->v[i].expires_ms <= now_ms)
+			continue;
+		(*out)[live++] = p->v[i];
+		p->v[i].expires_ms = now_ms;
+	}
+	return (long)live;
+}

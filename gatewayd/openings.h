@@ -32,6 +32,12 @@ int openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
 long openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN],
     uint64_t now_ms, struct opening **out);
 
+/* End an agent's live openings now (they stay in the index, expired, for
+ * OPENINGS_KEEP_MS); the ended ones are copied to *out (malloc'd, caller
+ * frees); returns their count. */
+long openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN],
+    uint64_t now_ms, struct opening **out);
+
 /* Forget openings expired more than OPENINGS_KEEP_MS ago (kept that long so a
  * revocation can still find the connections they let in). */
 #define OPENINGS_KEEP_MS (300 * 1000)

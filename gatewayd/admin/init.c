@@ -128,11 +128,16 @@ set_address(const char *arg, struct init_params *p)
 	return 0;
 }
 
-/* --user NAME must exist; without it, the packaged system user if present. */
+/*
+ * The user the daemon's packet-handling engine runs as, which must read
+ * policy.ini and agents.d: --user NAME (must exist); without it the packaged
+ * system user, else "nobody".
+ */
 static int
 set_user(const char *arg, struct init_params *p)
 {
-	const char *name = arg ? arg : SYSTEM_USER;
+	const char *name = arg ? arg :
+	    getpwnam(SYSTEM_USER) != NULL ? SYSTEM_USER : "nobody";
 	struct passwd *pw;
 
 	if (!util_valid_name(name) || util_strlcpy(p->user, name, sizeof(p->user))) {

@@ -195,14 +195,19 @@ write_text(struct made *m, const char *path, const char *text, size_t len)
 	return 0;
 }
 
-/* An unprivileged daemon owns its key and state and may read agents.d. */
+/*
+ * An unprivileged daemon owns its key and state and may read agents.d. The
+ * setgid bit on agents.d makes every agent file written there (0640) belong
+ * to the daemon's group from the moment it appears, so a reload triggered by
+ * its creation can read it.
+ */
 static int
 hand_over(const struct init_params *p, const char *identity, const char *state,
     const char *agents)
 {
 	if (chown(identity, p->uid, p->gid) != 0 ||
 	    chown(state, p->uid, p->gid) != 0 ||
-	    chown(agents, (uid_t)-1, p->gid) != 0) {
+	    chown(agents, (uid_t)-1, p->gid) != 0 || chmod(agents, 02750) != 0) {
 		diag(p->dir, 0, "cannot hand files to user '%s': %s", p->user,
 		    strerror(errno));
 		return -1;
