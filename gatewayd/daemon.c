@@ -366,7 +366,7 @@ static pid_t engine_pid;
 static int
 loop(struct daemon *d)
 {
-	struct pollfd pfd[CONFIG_MAX_IFACES + 3];
+	struct pollfd pfd[CONFIG_MAX_IFACES + 4];
 	uint64_t next_tick = util_mono_ms() + 1000;
 	sigset_t empty;
 	size_t n = 0;
@@ -374,6 +374,7 @@ loop(struct daemon *d)
 	sigemptyset(&empty);
 	for (size_t i = 0; i < d->ncap; i++, n++)
 		pfd[n] = (struct pollfd){ .fd = capture_fd(d->cap[i]), .events = POLLIN };
+	pfd[n++] = (struct pollfd){ .fd = engine_fd(d->engine), .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->sig_fd, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->control, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
@@ -394,6 +395,8 @@ loop(struct daemon *d)
 			accept_control(d);
 		if (r > 0 && (pfd[n - 3].revents & (POLLIN | POLLHUP)))
 			read_relay(d);
+		if (r > 0 && (pfd[n - 4].revents & POLLIN))
+			engine_drain(d->engine, util_now_ms());
 		if (got_hup) {
 			got_hup = 0;
 			if (reload_all(d) != 0)
@@ -439,6 +442,15 @@ run_privileged(struct daemon *d, int fd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* One verification thread per core, at most 8. */
+static int
+verify_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
 /* The engine after the split: no privilege, no capability. */
 static int
 run_engine(struct daemon *d, int fd)
@@ -459,9 +471,15 @@ run_engine(struct daemon *d, int fd)
 		    (unsigned)getuid());
 		return 1;
 	}
+	/* Threads only now: fork keeps just the calling thread. */
+	if (engine_set_threads(d->engine, verify_threads()) != 0) {
+		log_warn("cannot start verification threads");
+		return 1;
+	}
 	log_info("ready: table inet %s installed, knock port %u on %zu "
-	    "interface(s); engine runs as uid %u", d->cfg.table,
-	    (unsigned)d->cfg.port, d->ncap, (unsigned)getuid());
+	    "interface(s); engine runs as uid %u with %d verify threads",
+	    d->cfg.table, (unsigned)d->cfg.port, d->ncap, (unsigned)getuid(),
+	    verify_threads());
 	ret = loop(d) == 0 ? 0 : 1;
 	teardown(d);
 	return ret;

@@ -12,6 +12,7 @@
 #include "openings.h"
 #include "ratelimit.h"
 #include "util.h"
+#include "verifier.h"
 
 /* Per-source limit before the symmetric check; per-agent limit after it and
  * before the signature, so forgers cannot spend an agent's budget. */
@@ -32,6 +33,7 @@ struct engine {
 	struct keycache *keys;
 	struct srclimit *src;
 	struct openings *open;
+	struct verifier *verifier;
 };
 
 struct engine *
@@ -51,7 +53,9 @@ engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
 	g->keys = keycache_new(gw_sk, gw_pk);
 	g->src = srclimit_new(SRC_SLOTS, SRC_RATE, SRC_BURST);
 	g->open = openings_new();
-	if (g->keys == NULL || g->src == NULL || g->open == NULL) {
+	g->verifier = verifier_new(0);
+	if (g->keys == NULL || g->src == NULL || g->open == NULL ||
+	    g->verifier == NULL) {
 		diag(NULL, 0, "out of memory");
 		engine_free(g);
 		return NULL;
@@ -64,6 +68,7 @@ engine_free(struct engine *g)
 {
 	if (g == NULL)
 		return;
+	verifier_free(g->verifier);
 	keycache_free(g->keys);
 	srclimit_free(g->src);
 	openings_free(g->open);
@@ -336,18 +341,70 @@ grant(struct engine *g, const struct agent *a, const struct knock_body *b,
 	return REASON_OK;
 }
 
-enum reason
+/* Steps 8 (result) to 12, back on the loop after the signature check. */
+static enum reason
+finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
+{
+	struct audit_rec rec = { .src = &j->src, .key_id = j->h.key_id };
+	const char *asked[KNOCK_MAX_RES];
+	const struct spa_addr *target = &j->src;
+	struct knock_body body;
+	const struct agent *a;
+
+	/* The agents may have been reloaded while the job was in flight. */
+	a = g->agents ? agentdb_find(g->agents, j->h.key_id) : NULL;
+	if (a == NULL || memcmp(a->pk, j->pk, KEY_PK_LEN) != 0)
+		return refuse(g, &rec, REASON_UNKNOWN_KEY, now_ms);
+	rec.agent = a->name;
+	if (a->revoked != 0)
+		return refuse(g, &rec, REASON_REVOKED, now_ms);
+	if (!j->ok)
+		return refuse(g, &rec, REASON_BAD_SIGNATURE, now_ms);
+	/* Only an authentic knock spends its nonce; a copy that passed the
+	 * replay check while this one was in flight is caught here. */
+	if (replay_insert(g->replay, j->h.ts_ms, j->h.nonce, now_ms) != 0)
+		return refuse(g, &rec, REASON_REPLAY, now_ms);
+	/* 9: the signed body. */
+	if (knock_parse_body(j->plain, j->h.body_len, &body) != 0)
+		return refuse(g, &rec, REASON_MALFORMED, now_ms);
+	for (unsigned i = 0; i < body.nres; i++)
+		asked[i] = body.res[i];
+	rec.res = asked;
+	rec.nres = body.nres;
+	if (sodium_memcmp(body.gw_pk, g->gw_pk, KEY_PK_LEN) != 0)
+		return refuse(g, &rec, REASON_WRONG_GATEWAY, now_ms);
+	if (body.addr.family != 0) {
+		rec.addr = &body.addr;
+		if (!addr_eq(&body.addr, &j->src) && !g->cfg->allow_other_address)
+			return refuse(g, &rec, REASON_ADDRESS_MISMATCH, now_ms);
+		target = &body.addr;
+	}
+	rec.addr = target;
+	return grant(g, a, &body, target, &rec, now_ms);
+}
+
+int
+engine_drain(struct engine *g, uint64_t now_ms)
+{
+	struct verify_job *j;
+	int last = ENGINE_PENDING;
+
+	while ((j = verifier_done(g->verifier)) != NULL) {
+		last = (int)finish(g, j, now_ms);
+		verifier_put(g->verifier, j);
+	}
+	return last;
+}
+
+int
 engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 {
 	struct audit_rec rec = { .src = &k->src };
-	uint8_t plain[KNOCK_BODY_MAX];
-	const char *asked[KNOCK_MAX_RES];
 	uint64_t skew = (uint64_t)g->cfg->clock_skew * 1000;
 	const struct agent *a;
 	struct agent_state *st;
-	struct knock_body body;
+	struct verify_job *j;
 	struct knock_hdr h;
-	const struct spa_addr *target = &k->src;
 
 	/* 2: fixed header. 3: key id. */
 	if (knock_parse_header(k->data, k->len, &h) != 0)
@@ -368,33 +425,43 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 	if (srclimit_take(g->src, &k->src, now_ms) != 0)
 		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
 	/* 7: symmetric check; then the agent's own budget. */
-	st = keycache_get(g->keys, a->key_id, a->pk);
-	if (st == NULL || knock_open(k->data, k->len, &h, st->key, plain) != 0)
-		return refuse(g, &rec, REASON_BAD_AUTH, now_ms);
-	if (bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
+	if ((j = verifier_job(g->verifier)) == NULL)
 		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
-	/* 8: the agent's signature; only now is the nonce spent. */
-	if (knock_verify_sig(k->data, k->len, a->pk) != 0)
-		return refuse(g, &rec, REASON_BAD_SIGNATURE, now_ms);
-	if (replay_insert(g->replay, h.ts_ms, h.nonce, now_ms) != 0)
-		return refuse(g, &rec, REASON_REPLAY, now_ms);
-	/* 9: the signed body. */
-	if (knock_parse_body(plain, h.body_len, &body) != 0)
-		return refuse(g, &rec, REASON_MALFORMED, now_ms);
-	for (unsigned i = 0; i < body.nres; i++)
-		asked[i] = body.res[i];
-	rec.res = asked;
-	rec.nres = body.nres;
-	if (sodium_memcmp(body.gw_pk, g->gw_pk, KEY_PK_LEN) != 0)
-		return refuse(g, &rec, REASON_WRONG_GATEWAY, now_ms);
-	if (body.addr.family != 0) {
-		rec.addr = &body.addr;
-		if (!addr_eq(&body.addr, &k->src) && !g->cfg->allow_other_address)
-			return refuse(g, &rec, REASON_ADDRESS_MISMATCH, now_ms);
-		target = &body.addr;
+	st = keycache_get(g->keys, a->key_id, a->pk);
+	if (st == NULL || knock_open(k->data, k->len, &h, st->key, j->plain) != 0) {
+		verifier_put(g->verifier, j);
+		return refuse(g, &rec, REASON_BAD_AUTH, now_ms);
 	}
-	rec.addr = target;
-	return grant(g, a, &body, target, &rec, now_ms);
+	if (bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0) {
+		verifier_put(g->verifier, j);
+		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
+	}
+	/* 8: the agent's signature, on a worker when the loop is busy. */
+	memcpy(j->pkt, k->data, k->len);
+	j->len = k->len;
+	memcpy(j->pk, a->pk, KEY_PK_LEN);
+	j->h = h;
+	j->src = k->src;
+	verifier_submit(g->verifier, j);
+	return engine_drain(g, now_ms);
+}
+
+int
+engine_set_threads(struct engine *g, int n)
+{
+	struct verifier *v = verifier_new(n);
+
+	if (v == NULL)
+		return -1;
+	verifier_free(g->verifier);	/* nothing is in flight at start */
+	g->verifier = v;
+	return 0;
+}
+
+int
+engine_fd(const struct engine *g)
+{
+	return verifier_fd(g->verifier);
 }
 
 void

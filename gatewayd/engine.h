@@ -43,9 +43,20 @@ void engine_write_openings(struct engine *g, FILE *f, uint64_t now_ms);
 void engine_write_agents(struct engine *g, FILE *f, uint64_t now_ms);
 void engine_write_metrics(struct engine *g, FILE *f);
 
-/* Handle one captured datagram. Returns the decision's reason. */
-enum reason engine_handle(struct engine *g, const struct knock_pkt *k,
-    uint64_t now_ms);
+/* Verify signatures on n worker threads (0, the default: inline, so every
+ * decision is made before engine_handle returns). Call before any knock. */
+int engine_set_threads(struct engine *g, int n);
+
+#define ENGINE_PENDING (-1)
+
+/* Handle one captured datagram. Returns the decision's reason, or
+ * ENGINE_PENDING while its signature is checked on a worker. */
+int engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms);
+
+/* Readable when workers finished checks (-1 without workers); then call
+ * engine_drain, which decides them (returning the last reason). */
+int engine_fd(const struct engine *g);
+int engine_drain(struct engine *g, uint64_t now_ms);
 
 /* Housekeeping, about once a second. */
 void engine_tick(struct engine *g, uint64_t now_ms);

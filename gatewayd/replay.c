@@ -166,6 +166,8 @@ replay_insert(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24],
 {
 	struct slot s;
 
+	if (replay_check(r, ts_ms, nonce) != 0)
+		return -1;		/* a copy was accepted meanwhile */
 	if ((r->count + 1) * 2 > r->cap && rebuild(r, now_ms) != 0)
 		return -1;
 	memcpy(&s.a, nonce, 8);

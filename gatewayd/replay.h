@@ -20,7 +20,8 @@ void replay_close(struct replay *r);
 /* 0 if the knock may be fresh, -1 if it is a replay. */
 int replay_check(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24]);
 
-/* Record an accepted knock; 0 or -1 (out of memory: treat as refused). */
+/* Record an accepted knock; 0, or -1 if it is a replay after all or memory
+ * runs out (refuse it either way). */
 int replay_insert(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24],
     uint64_t now_ms);
 

@@ -213,6 +213,50 @@ main(void)
 	replay_close(rp);
 	audit_close(au);
 
+	/* Worker threads: every knock is decided once; two copies of one knock
+	 * in flight at the same time give exactly one accept. */
+	{
+		struct agentkey th[4];
+		uint8_t q[KNOCK_MAX_LEN];
+		int ok = 0, replay = 0, decided = 0, sent = 0;
+		char name[16], src[32];
+
+		for (int i = 0; i < 4; i++) {
+			snprintf(name, sizeof(name), "th%d", i);
+			make_agent(name, "dev", 0, 0, &th[i]);
+		}
+		g = start(&au, &rp);
+		T_CHECK(engine_set_threads(g, 2) == 0 && engine_fd(g) >= 0);
+		usleep(2000);
+		for (int i = 0; i < 160; i++) {
+			int r;
+
+			snprintf(src, sizeof(src), "10.3.%d.%d", i / 200, i % 200 + 1);
+			n = knock(&th[i % 4], gpk, util_now_ms(), "web", 10, q);
+			r = feed(g, q, n, src);
+			sent++;
+			if (i % 40 == 0) {	/* a second copy right behind */
+				r = feed(g, q, n, src);
+				sent++;
+			}
+			(void)r;
+		}
+		for (int tries = 0; tries < 500 && decided < sent; tries++) {
+			usleep(2000);
+			engine_drain(g, util_now_ms());
+			decided = (int)(audit_count(au, REASON_OK) +
+			    audit_count(au, REASON_REPLAY) +
+			    audit_count(au, REASON_BAD_SIGNATURE));
+		}
+		ok = (int)audit_count(au, REASON_OK);
+		replay = (int)audit_count(au, REASON_REPLAY);
+		T_CHECK(ok == 160);
+		T_CHECK(replay == 4);
+		engine_free(g);
+		replay_close(rp);
+		audit_close(au);
+	}
+
 	/* The audit log holds JSON lines with the reasons, and no secret. */
 	snprintf(cmd, sizeof(cmd), "grep -c '\"reason\":\"ok\"' %s", cfg.audit);
 	f = popen(cmd, "r");

@@ -1,0 +1,196 @@
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "verifier.h"
+
+#define MAX_JOBS 1024
+#define MAX_THREADS 8
+
+struct queue {
+	struct verify_job *head, *tail;
+};
+
+struct verifier {
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	struct queue todo, done;
+	struct verify_job *free;	/* touched by the loop only */
+	struct verify_job *jobs;
+	size_t busy;			/* submitted, not yet finished */
+	int stop;
+	int efd;
+	int nthreads;
+	pthread_t tid[MAX_THREADS];
+};
+
+static void
+push(struct queue *q, struct verify_job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+}
+
+static struct verify_job *
+pop(struct queue *q)
+{
+	struct verify_job *j = q->head;
+
+	if (j != NULL && (q->head = j->next) == NULL)
+		q->tail = NULL;
+	return j;
+}
+
+static void
+wake(int efd)
+{
+	uint64_t one = 1;
+	ssize_t r = efd >= 0 ? write(efd, &one, sizeof(one)) : 0;
+
+	(void)r;		/* an eventfd counter does not overflow here */
+}
+
+static void
+verify(struct verify_job *j)
+{
+	j->ok = knock_verify_sig(j->pkt, j->len, j->pk) == 0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct verifier *v = arg;
+	struct verify_job *j;
+
+	pthread_mutex_lock(&v->lock);
+	for (;;) {
+		while (!v->stop && v->todo.head == NULL)
+			pthread_cond_wait(&v->work, &v->lock);
+		if (v->stop)
+			break;
+		j = pop(&v->todo);
+		pthread_mutex_unlock(&v->lock);
+		verify(j);
+		pthread_mutex_lock(&v->lock);
+		push(&v->done, j);
+		wake(v->efd);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return NULL;
+}
+
+struct verifier *
+verifier_new(int nthreads)
+{
+	struct verifier *v = calloc(1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	v->efd = -1;
+	v->jobs = calloc(MAX_JOBS, sizeof(*v->jobs));
+	if (v->jobs == NULL)
+		goto fail;
+	for (size_t i = 0; i < MAX_JOBS; i++) {
+		v->jobs[i].next = v->free;
+		v->free = &v->jobs[i];
+	}
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->work, NULL);
+	if (nthreads > MAX_THREADS)
+		nthreads = MAX_THREADS;
+	if (nthreads > 0 &&
+	    (v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		goto fail;
+	for (; v->nthreads < nthreads; v->nthreads++)
+		if (pthread_create(&v->tid[v->nthreads], NULL, worker, v) != 0)
+			goto fail;
+	return v;
+fail:
+	verifier_free(v);
+	return NULL;
+}
+
+void
+verifier_free(struct verifier *v)
+{
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->lock);
+	v->stop = 1;
+	pthread_cond_broadcast(&v->work);
+	pthread_mutex_unlock(&v->lock);
+	for (int i = 0; i < v->nthreads; i++)
+		pthread_join(v->tid[i], NULL);
+	if (v->efd >= 0)
+		close(v->efd);
+	free(v->jobs);
+	free(v);
+}
+
+struct verify_job *
+verifier_job(struct verifier *v)
+{
+	struct verify_job *j = v->free;
+
+	if (j != NULL)
+		v->free = j->next;
+	return j;
+}
+
+void
+verifier_submit(struct verifier *v, struct verify_job *j)
+{
+	pthread_mutex_lock(&v->lock);
+	if (v->nthreads == 0 || v->busy == 0) {
+		/* Idle: verify here, no wake-up on the knock's path. */
+		pthread_mutex_unlock(&v->lock);
+		verify(j);
+		pthread_mutex_lock(&v->lock);
+		push(&v->done, j);
+		v->busy++;
+		wake(v->efd);
+		pthread_mutex_unlock(&v->lock);
+		return;
+	}
+	v->busy++;
+	push(&v->todo, j);
+	pthread_cond_signal(&v->work);
+	pthread_mutex_unlock(&v->lock);
+}
+
+int
+verifier_fd(const struct verifier *v)
+{
+	return v->efd;
+}
+
+struct verify_job *
+verifier_done(struct verifier *v)
+{
+	struct verify_job *j;
+	uint64_t n;
+	ssize_t r = 0;
+
+	pthread_mutex_lock(&v->lock);
+	j = pop(&v->done);
+	if (j != NULL)
+		v->busy--;
+	else if (v->efd >= 0)
+		r = read(v->efd, &n, sizeof(n));	/* drained: reset */
+	pthread_mutex_unlock(&v->lock);
+	(void)r;
+	return j;
+}
+
+void
+verifier_put(struct verifier *v, struct verify_job *j)
+{
+	j->next = v->free;
+	v->free = j;
+}

@@ -1,0 +1,48 @@
+#ifndef SPA_VERIFIER_H
+#define SPA_VERIFIER_H
+
+/*
+ * Ed25519 verification on every core. The engine's loop does all the cheap
+ * checks and all the bookkeeping; only the signature check (about 90 us, the
+ * only public-key step) is handed to worker threads. Jobs carry copies of
+ * everything they need, so the loop may reload agents while jobs are in
+ * flight. When no job is waiting, the loop verifies inline instead: at low
+ * load that saves a thread wake-up in the knock-to-open latency.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "keys.h"
+#include "knock.h"
+
+struct verify_job {
+	uint8_t pkt[KNOCK_MAX_LEN];
+	size_t len;
+	uint8_t pk[KEY_PK_LEN];
+	struct knock_hdr h;
+	uint8_t plain[KNOCK_BODY_MAX];
+	struct spa_addr src;
+	int ok;				/* result: 1 if the signature verified */
+	struct verify_job *next;
+};
+
+struct verifier;
+
+/* Start nthreads workers (0: verify inline only); NULL on error. */
+struct verifier *verifier_new(int nthreads);
+/* Stop the workers and free every job. */
+void verifier_free(struct verifier *v);
+
+/* A free job, or NULL when all are in flight (the caller refuses: busy). */
+struct verify_job *verifier_job(struct verifier *v);
+/* Verify job: inline when idle, else on a worker. */
+void verifier_submit(struct verifier *v, struct verify_job *job);
+/* Readable when finished jobs wait (an eventfd); -1 without workers. */
+int verifier_fd(const struct verifier *v);
+/* Next finished job, or NULL; give it back with verifier_put. */
+struct verify_job *verifier_done(struct verifier *v);
+void verifier_put(struct verifier *v, struct verify_job *job);
+
+#endif
