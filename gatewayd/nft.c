@@ -10,36 +10,31 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <arpa/inet.h>
-#include <net/if.h>
-#include <netinet/icmp6.h>
 #include <netinet/in.h>
 
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
-#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "diag.h"
 #include "nft.h"
+#include "nft_rule.h"
 
 #define MSG_ROOM	16384		/* reserved for each message */
 #define ELEMS_PER_MSG	128		/* < 100 bytes each: fits MSG_ROOM */
+#define DEL_CHUNK	128		/* elements looked up at a time */
 #define MAX_ELEMS	(1u << 20)	/* per call, port ranges expanded */
 #define ACK_WAIT_MS	5000
 #define ACK_TRUESIZE	2048		/* receive buffer per ACK, generously */
@@ -79,13 +74,8 @@ struct nft {
 	size_t len, cap, open;	/* open: offset of the unfinished message */
 	uint32_t first, last;	/* sequence numbers of BEGIN, last message */
 	uint16_t errtype;	/* type of the message the kernel refused */
-	char rbuf[8192];
-};
-
-/* A rule being built; oom is sticky, so expressions chain without checks. */
-struct rb {
-	struct nftnl_rule *r;
-	int oom;
+	uint8_t *gone;		/* GETSETELEM answers: 1 for ENOENT */
+	_Alignas(struct nlmsghdr) char rbuf[8192];
 };
 
 /* Elements being queued into NEWSETELEM or DELSETELEM messages. */
@@ -183,7 +173,10 @@ acks_parse(struct nft *n, int len, int *err)
 			continue;
 		}
 		e = mnl_nlmsg_get_payload(nlh);
-		if (e->error != 0 && *err == 0) {
+		if (n->gone != NULL && e->error == -ENOENT &&
+		    nlh->nlmsg_seq != n->first)
+			n->gone[nlh->nlmsg_seq - n->first - 1] = 1;
+		else if (e->error != 0 && *err == 0) {
 			*err = -e->error;
 			n->errtype = e->msg.nlmsg_type;
 		}
@@ -202,7 +195,7 @@ static int
 batch_acks(struct nft *n)
 {
 	struct pollfd p = { .fd = mnl_socket_get_fd(n->nl), .events = POLLIN };
-	uint32_t i, budget = n->last - n->first + 16;
+	uint32_t i, budget = 2 * (n->last - n->first) + 16;	/* GET: 2 each */
 	ssize_t len;
 	int err = 0, r;
 
@@ -222,7 +215,18 @@ batch_acks(struct nft *n)
 	return err ? err : ETIMEDOUT;
 }
 
-/* Send the batch and read its ACKs: 0, or the first error (an errno). */
+/* Send what is built and read acks ACKs: 0, or the first error (an errno). */
+static int
+exchange(struct nft *n, size_t acks)
+{
+	sockbuf(n, SO_SNDBUF, SO_SNDBUFFORCE, n->len + 4096, &n->sndbuf);
+	sockbuf(n, SO_RCVBUF, SO_RCVBUFFORCE, acks * ACK_TRUESIZE, &n->rcvbuf);
+	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
+		return errno;
+	return batch_acks(n);
+}
+
+/* End the batch, send it and read its ACKs: 0, or the first error. */
 static int
 batch_run(struct nft *n)
 {
@@ -236,12 +240,7 @@ batch_run(struct nft *n)
 		return ENOMEM;
 	nlh = nftnl_batch_end(n->buf + n->len, ++n->seq);
 	n->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	sockbuf(n, SO_SNDBUF, SO_SNDBUFFORCE, n->len + 4096, &n->sndbuf);
-	sockbuf(n, SO_RCVBUF, SO_RCVBUFFORCE,
-	    (size_t)(n->last - n->first + 1) * ACK_TRUESIZE, &n->rcvbuf);
-	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
-		return errno;
-	return batch_acks(n);
+	return exchange(n, n->last - n->first + 1);
 }
 
 static int
@@ -335,200 +334,36 @@ put_chain(struct nft *n, const char *name, uint32_t hook)
 	return rc;
 }
 
-/* Append expression name with n (attribute, u32 value) pairs. */
-static struct nftnl_expr *
-x_add(struct rb *b, const char *name, int n, ...)
-{
-	struct nftnl_expr *e;
-	va_list ap;
-	int attr;
-
-	if (b->oom || (e = nftnl_expr_alloc(name)) == NULL) {
-		b->oom = 1;
-		return NULL;
-	}
-	nftnl_rule_add_expr(b->r, e);
-	va_start(ap, n);
-	while (n-- > 0) {
-		attr = va_arg(ap, int);
-		nftnl_expr_set_u32(e, (uint16_t)attr, va_arg(ap, uint32_t));
-	}
-	va_end(ap);
-	return e;
-}
-
-/* Set a data attribute of e (NULL after an earlier failure). */
-static void
-x_data(struct rb *b, struct nftnl_expr *e, int attr, const void *p, uint32_t len)
-{
-	if (e != NULL && nftnl_expr_set(e, (uint16_t)attr, p, len) != 0)
-		b->oom = 1;
-}
-
-static void
-x_meta(struct rb *b, uint32_t key, uint32_t dreg)
-{
-	x_add(b, "meta", 2, NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, dreg);
-}
-
-static void
-x_payload(struct rb *b, uint32_t base, uint32_t off, uint32_t len, uint32_t dreg)
-{
-	x_add(b, "payload", 4, NFTNL_EXPR_PAYLOAD_BASE, base,
-	    NFTNL_EXPR_PAYLOAD_OFFSET, off, NFTNL_EXPR_PAYLOAD_LEN, len,
-	    NFTNL_EXPR_PAYLOAD_DREG, dreg);
-}
-
-/* Compare register 1 with data. */
-static void
-x_cmp(struct rb *b, uint32_t op, const void *data, uint32_t len)
-{
-	x_data(b, x_add(b, "cmp", 2, NFTNL_EXPR_CMP_SREG, NFT_REG_1,
-	    NFTNL_EXPR_CMP_OP, op), NFTNL_EXPR_CMP_DATA, data, len);
-}
-
-/* Register 1 &= mask. */
-static void
-x_mask(struct rb *b, const void *mask, uint32_t len)
-{
-	static const uint8_t zero[16];
-	struct nftnl_expr *e;
-
-	e = x_add(b, "bitwise", 3, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1,
-	    NFTNL_EXPR_BITWISE_DREG, NFT_REG_1, NFTNL_EXPR_BITWISE_LEN, len);
-	x_data(b, e, NFTNL_EXPR_BITWISE_MASK, mask, len);
-	x_data(b, e, NFTNL_EXPR_BITWISE_XOR, zero, len);
-}
-
-/* meta nfproto ipv4|ipv6: guards every network header load in inet */
-static void
-x_nfproto(struct rb *b, uint8_t proto)
-{
-	x_meta(b, NFT_META_NFPROTO, NFT_REG_1);
-	x_cmp(b, NFT_CMP_EQ, &proto, 1);
-}
-
-/* ct state established,related */
-static void
-x_established(struct rb *b)
-{
-	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-	    NF_CT_STATE_BIT(IP_CT_RELATED), zero = 0;
-
-	x_add(b, "ct", 2, NFTNL_EXPR_CT_KEY, NFT_CT_STATE, NFTNL_EXPR_CT_DREG,
-	    NFT_REG_1);
-	x_mask(b, &mask, sizeof(mask));
-	x_cmp(b, NFT_CMP_NEQ, &zero, sizeof(zero));
-}
-
-/* iifname "lo" */
-static void
-x_loopback(struct rb *b)
-{
-	char name[IFNAMSIZ] = "lo";
-
-	x_meta(b, NFT_META_IIFNAME, NFT_REG_1);
-	x_cmp(b, NFT_CMP_EQ, name, sizeof(name));
-}
-
-/* icmpv6 type nd-neighbor-solicit-nd-neighbor-advert */
-static void
-x_nd(struct rb *b)
-{
-	uint8_t icmp6 = IPPROTO_ICMPV6, lo = ND_NEIGHBOR_SOLICIT,
-	    hi = ND_NEIGHBOR_ADVERT;
-	struct nftnl_expr *e;
-
-	x_nfproto(b, NFPROTO_IPV6);
-	x_meta(b, NFT_META_L4PROTO, NFT_REG_1);
-	x_cmp(b, NFT_CMP_EQ, &icmp6, 1);
-	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, NFT_REG_1);
-	e = x_add(b, "range", 2, NFTNL_EXPR_RANGE_SREG, NFT_REG_1,
-	    NFTNL_EXPR_RANGE_OP, NFT_RANGE_EQ);
-	x_data(b, e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 1);
-	x_data(b, e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 1);
-}
-
-/* ip saddr PREFIX meta l4proto PROTO th dport PORT */
-static void
-x_allow(struct rb *b, const struct allow_rule *a)
-{
-	uint32_t alen = a->addr.family == 6 ? 16 : 4, i, bits;
-	uint8_t mask[16], addr[16];
-	uint16_t port = htons(a->port);
-
-	x_nfproto(b, a->addr.family == 6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	if (a->plen > 0) {
-		for (i = 0; i < alen; i++) {
-			bits = a->plen > 8 * i ? a->plen - 8 * i : 0;
-			mask[i] = bits >= 8 ? 0xff : (uint8_t)(0xff00 >> bits);
-			addr[i] = a->addr.bytes[i] & mask[i];
-		}
-		x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, alen == 16 ? 8 : 12,
-		    alen, NFT_REG_1);
-		if (a->plen < 8 * alen)
-			x_mask(b, mask, alen);
-		x_cmp(b, NFT_CMP_EQ, addr, alen);
-	}
-	x_meta(b, NFT_META_L4PROTO, NFT_REG_1);
-	x_cmp(b, NFT_CMP_EQ, &a->proto, 1);
-	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
-	x_cmp(b, NFT_CMP_EQ, &port, sizeof(port));
-}
-
-/*
- * ip saddr [. ip daddr] . meta l4proto . th dport @set: each field starts at
- * a 32-bit register, as in the set's padded key.
- */
-static void
-x_lookup(struct rb *b, int set)
-{
-	uint32_t v6 = set == IN6 || set == FWD6, alen = v6 ? 16 : 4;
-	uint32_t reg = NFT_REG32_00;
-	struct nftnl_expr *e;
-
-	x_nfproto(b, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
-	x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen, reg);
-	reg += alen / 4;
-	if (set == FWD4 || set == FWD6) {
-		x_payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen, reg);
-		reg += alen / 4;
-	}
-	x_meta(b, NFT_META_L4PROTO, reg++);
-	x_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg);
-	e = x_add(b, "lookup", 2, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00,
-	    NFTNL_EXPR_LOOKUP_SET_ID, set + 1);
-	x_data(b, e, NFTNL_EXPR_LOOKUP_SET, sets[set].name,
-	    (uint32_t)strlen(sets[set].name) + 1);
-}
-
 /* One rule: the match of the given kind, then accept. */
 static int
 put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 {
-	struct rb b = { NULL, 0 };
+	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	int rc = -1;
+	int rc = -1, s;
 
-	b.oom = (b.r = nftnl_rule_alloc()) == NULL ||
-	    nftnl_rule_set_str(b.r, NFTNL_RULE_TABLE, n->table) != 0 ||
-	    nftnl_rule_set_str(b.r, NFTNL_RULE_CHAIN, chain) != 0;
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return -1;
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, n->table) != 0 ||
+	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain) != 0)
+		goto out;
 	switch (kind) {
-	case R_ESTABLISHED:	x_established(&b); break;
-	case R_LOOPBACK:	x_loopback(&b); break;
-	case R_ND:		x_nd(&b); break;
-	case R_ALLOW:		x_allow(&b, arg); break;
-	default:		x_lookup(&b, *(const int *)arg); break;
+	case R_ESTABLISHED:	rc = nft_rule_established(r); break;
+	case R_LOOPBACK:	rc = nft_rule_loopback(r); break;
+	case R_ND:		rc = nft_rule_nd(r); break;
+	case R_ALLOW:		rc = nft_rule_allow(r, arg); break;
+	default:
+		s = *(const int *)arg;
+		rc = nft_rule_lookup(r, s == IN6 || s == FWD6 ? 6 : 4,
+		    s == FWD4 || s == FWD6, sets[s].name, (uint32_t)s + 1);
 	}
-	x_add(&b, "immediate", 2, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
-	    NFTNL_EXPR_IMM_VERDICT, NF_ACCEPT);
-	if (!b.oom && (nlh = msg_begin(n, NFT_MSG_NEWRULE,
-	    NLM_F_CREATE | NLM_F_APPEND)) != NULL) {
-		nftnl_rule_nlmsg_build_payload(nlh, b.r);
-		rc = 0;
-	}
-	if (b.r != NULL)
-		nftnl_rule_free(b.r);
+	if (rc == 0 && (nlh = msg_begin(n, NFT_MSG_NEWRULE,
+	    NLM_F_CREATE | NLM_F_APPEND)) != NULL)
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+	else
+		rc = -1;
+out:
+	nftnl_rule_free(r);
 	return rc;
 }
 
@@ -815,12 +650,60 @@ nft_add(struct nft *n, const struct fw_elem *e, size_t count)
 	return fail(n, "refresh", ENOENT);
 }
 
+/* Mark in gone[] which of c[0..k) no longer exist: one GET each. */
+static int
+elems_gone(struct nft *n, const struct fw_elem *c, size_t k, uint8_t *gone)
+{
+	size_t i;
+	int err;
+
+	n->len = 0;
+	n->open = SIZE_MAX;
+	n->first = n->last = ++n->seq;
+	n->errtype = 0;
+	memset(gone, 0, k);
+	for (i = 0; i < k; i++)
+		if (put_elems(n, NFT_MSG_GETSETELEM, &c[i], 1) == -1)
+			return ENOMEM;
+	msg_close(n);
+	n->gone = gone;
+	err = exchange(n, 2 * k);	/* an element and an ACK each */
+	n->gone = NULL;
+	return err;
+}
+
+/* Delete those of c[0..k) (single ports) that still exist. */
+static int
+del_present(struct nft *n, struct fw_elem *c, size_t k)
+{
+	uint8_t gone[DEL_CHUNK];
+	size_t i, j;
+	int err, try;
+
+	for (try = 0; try < 3; try++) {
+		if ((err = elems_gone(n, c, k, gone)) != 0)
+			return fail(n, "delete", err);
+		for (i = j = 0; i < k; i++)
+			if (!gone[i])
+				c[j++] = c[i];
+		if ((k = j) == 0)
+			return 0;
+		if (batch_begin(n) == -1 ||
+		    put_elems(n, NFT_MSG_DELSETELEM, c, k) == -1)
+			return oom(n);
+		/* ENOENT: one expired since we asked */
+		if ((err = batch_run(n)) != ENOENT)
+			return err != 0 ? fail(n, "delete", err) : 0;
+	}
+	return fail(n, "delete", ENOENT);
+}
+
 int
 nft_del(struct nft *n, const struct fw_elem *e, size_t count)
 {
-	struct fw_elem one;
+	struct fw_elem c[DEL_CHUNK];
 	uint32_t port;
-	size_t i;
+	size_t i, k;
 	int err;
 
 	if (elems_check(e, count, 0) == -1)
@@ -831,18 +714,21 @@ nft_del(struct nft *n, const struct fw_elem *e, size_t count)
 		return oom(n);
 	if ((err = batch_run(n)) != ENOENT)
 		return err != 0 ? fail(n, "delete", err) : 0;
-	/* Some are gone (expired) and kernels before 6.3 have no
-	 * DESTROYSETELEM: delete one by one, ignoring the missing. */
-	for (i = 0; i < count; i++) {
-		for (port = e[i].port_lo; port <= e[i].port_hi; port++) {
-			one = e[i];
-			one.port_lo = one.port_hi = (uint16_t)port;
-			if (batch_begin(n) == -1 ||
-			    put_elems(n, NFT_MSG_DELSETELEM, &one, 1) == -1)
-				return oom(n);
-			if ((err = batch_run(n)) != 0 && err != ENOENT)
-				return fail(n, "delete", err);
+	/*
+	 * Some are gone (expired), and kernels before 6.3 have no
+	 * DESTROYSETELEM. Deleting one per batch would cost an aborted
+	 * transaction (about 10 ms) per missing element: ask which remain,
+	 * a chunk of single ports at a time, and delete those.
+	 */
+	for (i = 0, port = e[0].port_lo; i < count; ) {
+		for (k = 0; k < DEL_CHUNK && i < count; k++) {
+			c[k] = e[i];
+			c[k].port_lo = c[k].port_hi = (uint16_t)port;
+			if (++port > e[i].port_hi && ++i < count)
+				port = e[i].port_lo;
 		}
+		if (del_present(n, c, k) == -1)
+			return -1;
 	}
 	return 0;
 }
