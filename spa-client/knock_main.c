@@ -1,114 +1,40 @@
 /*
- * spa-knock: send one knock for the named resources. Uses only the public
- * libspa-client API.
+ * spa-knock: knock on a spa-gateway. A verb table; one file per verb:
+ *   spa-knock [OPTIONS] [RESOURCE...] [-- COMMAND...]   knock_send.c
+ *   spa-knock run [OPTIONS] -- COMMAND...               knock_run.c
+ * Everything after the first "--" is the command, never an option.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "spa.h"
+#include "knock_cli.h"
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: spa-knock --credentials FILE [--gateway HOST[:PORT]]\n"
-	    "                 [--duration SECONDS] [--save FILE] [RESOURCE...]\n"
-	    "Sends one knock for the named resources (none: all the agent's).\n");
-}
-
-static int
-fail(const char *what, int err)
-{
-	const char *d = spa_error_detail();
-
-	fprintf(stderr, "spa-knock: %s: %s%s%s\n", what, spa_strerror(err),
-	    *d ? ": " : "", d);
-	return 1;
-}
-
-static int
-save(const char *path, const uint8_t *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || write(fd, buf, len) != (ssize_t)len || close(fd) != 0) {
-		fprintf(stderr, "spa-knock: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv, char **cmd);
+} verbs[] = {
+	{ "run", knock_cmd_run },
+};
 
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "credentials", required_argument, NULL, 'c' },
-		{ "gateway", required_argument, NULL, 'g' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "save", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cred = NULL, *gateway = NULL, *savepath = NULL;
-	uint8_t buf[SPA_KNOCK_MAX_LEN];
-	struct spa_client *c = NULL;
-	unsigned long duration = 0;
-	size_t len = 0;
-	char *end;
-	int ch, err, ret = 1;
+	char **cmd = NULL;
 
-	while ((ch = getopt_long(argc, argv, "c:g:d:s:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c': cred = optarg; break;
-		case 'g': gateway = optarg; break;
-		case 's': savepath = optarg; break;
-		case 'd':
-			errno = 0;
-			duration = strtoul(optarg, &end, 10);
-			if (errno || *end || optarg[0] < '0' || optarg[0] > '9' ||
-			    duration > 86400) {
-				fprintf(stderr, "spa-knock: --duration takes "
-				    "seconds from 0 to 86400\n");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			cmd = argv[i + 1] ? &argv[i + 1] : NULL;
+			if (cmd == NULL) {
+				fprintf(stderr, "spa-knock: nothing after '--'\n");
 				return 2;
 			}
+			argv[i] = NULL;
+			argc = i;
 			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
 		}
 	}
-	if (cred == NULL && getenv("SPA_CREDENTIALS") == NULL) {
-		usage(stderr);
-		return 2;
-	}
-	if (argc - optind > 16) {
-		fprintf(stderr, "spa-knock: at most 16 resources per knock\n");
-		return 2;
-	}
-	if ((err = spa_client_open(&c, cred)) != SPA_OK)
-		return fail(cred ? cred : "SPA_CREDENTIALS", err);
-	if (gateway != NULL && (err = spa_client_set_gateway(c, gateway)) != SPA_OK) {
-		fail(gateway, err);
-		goto out;
-	}
-	err = spa_knock_build(c, (const char *const *)argv + optind,
-	    (size_t)(argc - optind), (uint32_t)duration, buf, sizeof(buf), &len);
-	if (err != SPA_OK) {
-		fail("knock", err);
-		goto out;
-	}
-	if (savepath != NULL && save(savepath, buf, len) != 0)
-		goto out;
-	if ((err = spa_send(c, buf, len)) != SPA_OK) {
-		fail("send", err);
-		goto out;
-	}
-	ret = 0;
-out:
-	spa_client_close(c);
-	return ret;
+	for (size_t v = 0; argc > 1 && v < sizeof(verbs) / sizeof(verbs[0]); v++)
+		if (strcmp(argv[1], verbs[v].name) == 0)
+			return verbs[v].fn(argc - 1, argv + 1, cmd);
+	return knock_cmd_knock(argc, argv, cmd);
 }

@@ -1,0 +1,36 @@
+#ifndef SPA_KNOCK_CLI_H
+#define SPA_KNOCK_CLI_H
+
+/*
+ * spa-knock's verbs and the helpers they share. The CLI uses only the public
+ * libspa-client API (spa.h).
+ */
+
+#include <stdint.h>
+
+struct spa_client;
+
+/* The verbs: argv[0] is the verb's name (or "spa-knock"); cmd is what follows
+ * "--" (NULL if none). Each returns the process exit status. */
+int knock_cmd_knock(int argc, char **argv, char **cmd);
+int knock_cmd_run(int argc, char **argv, char **cmd);
+
+/* Print "spa-knock: what: error: detail" to stderr; returns 1. */
+int knock_fail(const char *what, int err);
+
+/* Seconds from 0 to max, decimal; 0 or -1 (reported, naming the option). */
+int knock_parse_seconds(const char *opt, const char *s, unsigned long max,
+    unsigned long *out);
+
+/* Exec cmd (PATH search); on failure report and return 127 or 126. */
+int knock_exec(char **cmd);
+
+/*
+ * Run cmd as a child and re-knock every interval seconds while it runs;
+ * forwards INT, TERM, HUP, QUIT, USR1, USR2, WINCH, CONT to it and returns its
+ * exit status (or dies of its signal). Owns c: closes it.
+ */
+int knock_keepalive(struct spa_client *c, const char *const *res, size_t n,
+    uint32_t duration, unsigned interval, char **cmd);
+
+#endif

@@ -1,0 +1,45 @@
+/* spa-knock: helpers shared by the verbs. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "knock_cli.h"
+#include "spa.h"
+
+int
+knock_fail(const char *what, int err)
+{
+	const char *d = spa_error_detail();
+
+	fprintf(stderr, "spa-knock: %s: %s%s%s\n", what, spa_strerror(err),
+	    *d ? ": " : "", d);
+	return 1;
+}
+
+int
+knock_parse_seconds(const char *opt, const char *s, unsigned long max,
+    unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || s[0] < '0' || s[0] > '9' || v > max) {
+		fprintf(stderr, "spa-knock: %s takes seconds from 0 to %lu\n",
+		    opt, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+knock_exec(char **cmd)
+{
+	execvp(cmd[0], cmd);
+	fprintf(stderr, "spa-knock: %s: %s\n", cmd[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
