@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "client_int.h"
+#include "addr.h"
 #include "diag.h"
 #include "keyfile.h"
 #include "knock.h"
@@ -37,6 +38,7 @@ struct spa_client {
 	socklen_t gwlen[2];
 	int ngw;
 	unsigned timeout_ms;
+	struct spa_addr open_for;	/* family 0: the knock's source */
 };
 
 void
@@ -77,6 +79,26 @@ resolve(struct spa_client *c, const char *host, uint16_t port)
 		diag(NULL, 0, "gateway '%s' has no IPv4 or IPv6 address", host);
 		return SPA_ERR_RESOLVE;
 	}
+	return SPA_OK;
+}
+
+int
+spa_client_set_address(struct spa_client *c, const char *address)
+{
+	struct spa_addr a;
+
+	client_clear_detail();
+	if (c == NULL)
+		return SPA_ERR_ARG;
+	if (address == NULL || *address == '\0') {
+		memset(&c->open_for, 0, sizeof(c->open_for));
+		return SPA_OK;
+	}
+	if (addr_parse(address, &a) != 0) {
+		diag(NULL, 0, "'%s' is not an IPv4 or IPv6 address", address);
+		return SPA_ERR_ARG;
+	}
+	c->open_for = a;
 	return SPA_OK;
 }
 
@@ -239,6 +261,7 @@ spa_knock_build(struct spa_client *c, const char *const *resources, size_t n,
 	memset(&body, 0, sizeof(body));
 	memcpy(body.gw_pk, c->cred.gw_pk, KEY_PK_LEN);
 	body.duration = duration;
+	body.addr = c->open_for;
 	body.nres = (uint8_t)n;
 	for (size_t i = 0; i < n; i++) {
 		if (resources[i] == NULL || !util_valid_name(resources[i])) {

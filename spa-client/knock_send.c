@@ -22,7 +22,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: spa-knock [--credentials FILE] [--gateway HOST[:PORT]]\n"
-	    "                 [--duration SECONDS] [--save FILE]\n"
+	    "                 [--duration SECONDS] [--save FILE] [--address ADDR]\n"
 	    "                 [--wait HOST:PORT]... [--timeout SECONDS]\n"
 	    "                 [--keepalive [--interval SECONDS]]\n"
 	    "                 [RESOURCE...] [-- COMMAND [ARGS...]]\n"
@@ -34,6 +34,8 @@ usage(FILE *f)
 	    "  --gateway HOST[:PORT]  another gateway address ($SPA_GATEWAY)\n"
 	    "  --duration SECONDS  the opening asked for (0: the policy default)\n"
 	    "  --save FILE         also write the knock datagram to FILE\n"
+	    "  --address ADDR      ask to open for ADDR instead of this host's\n"
+	    "                      source address (behind NAT; the gateway must allow it)\n"
 	    "  --wait HOST:PORT    after the knock, wait until HOST:PORT accepts a\n"
 	    "                      TCP connection (repeatable; spa-knock knows only\n"
 	    "                      resource names, not where they listen)\n"
@@ -82,6 +84,7 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 		{ "gateway", required_argument, NULL, 'g' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "save", required_argument, NULL, 's' },
+		{ "address", required_argument, NULL, 'a' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "keepalive", no_argument, NULL, 'k' },
@@ -89,7 +92,7 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *cred = NULL, *gateway = NULL, *savepath = NULL;
+	const char *cred = NULL, *gateway = NULL, *savepath = NULL, *address = NULL;
 	const char *waits[MAX_WAIT];
 	const char *const *res;
 	struct spa_client *c = NULL;
@@ -97,11 +100,12 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 	size_t nwait = 0, nres;
 	int ch, err, keepalive = 0, ret = 1;
 
-	while ((ch = getopt_long(argc, argv, "c:g:d:s:w:t:ki:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:g:d:s:a:w:t:ki:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': cred = optarg; break;
 		case 'g': gateway = optarg; break;
 		case 's': savepath = optarg; break;
+		case 'a': address = optarg; break;
 		case 'k': keepalive = 1; break;
 		case 'w':
 			if (nwait == MAX_WAIT) {
@@ -148,6 +152,10 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 		return knock_fail(cred ? cred : "credentials", err);
 	if (gateway != NULL && (err = spa_client_set_gateway(c, gateway)) != SPA_OK) {
 		knock_fail(gateway, err);
+		goto out;
+	}
+	if (address != NULL && (err = spa_client_set_address(c, address)) != SPA_OK) {
+		knock_fail(address, err);
 		goto out;
 	}
 	if (savepath != NULL) {

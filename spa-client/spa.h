@@ -23,7 +23,8 @@
  *
  * Threads: a handle is read-only after spa_client_open(), so any number of
  * threads may call spa_knock(), spa_connect() and spa_knock_wait() on one
- * handle at once. Only spa_client_set_gateway() and spa_client_close() need
+ * handle at once. Only spa_client_set_gateway(), spa_client_set_address()
+ * and spa_client_close() need
  * the caller to ensure no other thread uses the handle. Processes that share
  * one credential file may knock at the same time: every knock carries its own
  * random nonce. (The gateway rate-limits each agent: 20 knocks/s, burst 50.)
@@ -77,6 +78,12 @@ void spa_client_close(struct spa_client *c);
 /* Override the gateway's address and port ("HOST[:PORT]", "[V6]:PORT").
  * Not while other threads use the handle. */
 int spa_client_set_gateway(struct spa_client *c, const char *hostport);
+
+/* Ask the gateway to open for this literal IPv4 or IPv6 address instead of
+ * the knock's source (for an agent behind NAT; the gateway refuses it unless
+ * its operator allows it). NULL or "": the source again. Not while other
+ * threads use the handle. */
+int spa_client_set_address(struct spa_client *c, const char *address);
 
 /*
  * Send one knock for the named resources (n 0: every resource the agent is

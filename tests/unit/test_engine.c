@@ -78,6 +78,22 @@ knock(const struct agentkey *k, const uint8_t *gw, uint64_t ts,
 	return knock_build(out, &h, &b, k->key, k->sk);
 }
 
+/* A knock naming the address to open for. */
+static size_t
+knock_for(const struct agentkey *k, const char *addr, uint8_t *out)
+{
+	struct knock_hdr h;
+	struct knock_body b;
+
+	memcpy(h.key_id, k->id, 8);
+	h.ts_ms = util_now_ms();
+	randombytes_buf(h.nonce, sizeof(h.nonce));
+	memset(&b, 0, sizeof(b));
+	memcpy(b.gw_pk, gpk, 32);
+	addr_parse(addr, &b.addr);
+	return knock_build(out, &h, &b, k->key, k->sk);
+}
+
 static enum reason
 feed(struct engine *g, const uint8_t *p, size_t len, const char *src)
 {
@@ -180,6 +196,16 @@ main(void)
 		n = knock(&alice, other_gw, now, "web", 10, p);
 		T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_WRONG_GATEWAY);
 	}
+	/* An explicit address: refused unless it is the source, or allowed. */
+	n = knock_for(&alice, "10.9.9.9", p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_ADDRESS_MISMATCH);
+	n = knock_for(&alice, "10.0.0.2", p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_OK);
+	cfg.allow_other_address = 1;
+	n = knock_for(&alice, "10.9.9.9", p);
+	T_CHECK(feed(g, p, n, "10.0.0.2") == REASON_OK);
+	cfg.allow_other_address = 0;
+
 	/* A forger flooding with alice's key id cannot spend her budget. */
 	for (int i = 0; i < 500; i++) {
 		n = knock(&alice, gpk, now, "web", 10, p);
