@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,17 @@
 #define INI_MAX_SIZE (1024 * 1024)
 #define INI_MAX_LINE 1000
 
+/*
+ * Entries in file order: a section header, then its keys (sections cannot
+ * repeat, so a section's keys are contiguous). A hash index finds an entry by
+ * section and key in O(1), so large files load in linear time.
+ */
 struct ini_entry {
 	char *section;		/* lower-case */
 	char *key;		/* lower-case; NULL for the section header */
+	const char *value;	/* from the iniparser dictionary */
 	int line;
+	int nkeys;		/* section header: number of keys that follow */
 };
 
 struct ini {
@@ -30,7 +38,24 @@ struct ini {
 	dictionary *dict;
 	struct ini_entry *ent;
 	size_t nent, cap;
+	size_t *sec;		/* indexes of section headers */
+	size_t nsec;
+	uint32_t *idx;		/* hash: entry index + 1; 0 empty */
+	size_t mask;
 };
+
+static uint64_t
+hash2(const char *a, const char *b)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a over "a\0b" */
+
+	for (; *a; a++)
+		h = (h ^ (unsigned char)*a) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL;
+	for (; b && *b; b++)
+		h = (h ^ (unsigned char)*b) * 0x100000001b3ULL;
+	return h ^ (b == NULL);
+}
 
 static int
 swallow(const char *fmt, ...)
@@ -46,6 +71,8 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+static int index_last(struct ini *ini);
+
 static int
 add_entry(struct ini *ini, const char *section, const char *key, int line)
 {
@@ -60,6 +87,7 @@ add_entry(struct ini *ini, const char *section, const char *key, int line)
 		ini->cap = cap;
 	}
 	e = &ini->ent[ini->nent];
+	memset(e, 0, sizeof(*e));
 	e->section = strdup(section);
 	e->key = key ? strdup(key) : NULL;
 	e->line = line;
@@ -69,20 +97,66 @@ add_entry(struct ini *ini, const char *section, const char *key, int line)
 		return -1;
 	}
 	ini->nent++;
-	return 0;
+	if (key == NULL) {
+		size_t *sec = realloc(ini->sec, (ini->nsec + 1) * sizeof(*sec));
+		if (sec == NULL)
+			return -1;
+		ini->sec = sec;
+		ini->sec[ini->nsec++] = ini->nent - 1;
+	} else {
+		ini->ent[ini->sec[ini->nsec - 1]].nkeys++;
+	}
+	return index_last(ini);
 }
 
-static const struct ini_entry *
+static int
+same(const struct ini_entry *e, const char *section, const char *key)
+{
+	return !strcmp(e->section, section) &&
+	    (key == NULL ? e->key == NULL : (e->key && !strcmp(e->key, key)));
+}
+
+static struct ini_entry *
 find(const struct ini *ini, const char *section, const char *key)
 {
-	for (size_t i = 0; i < ini->nent; i++) {
-		const struct ini_entry *e = &ini->ent[i];
-		if (strcmp(e->section, section) != 0)
-			continue;
-		if (key == NULL ? e->key == NULL : (e->key && !strcmp(e->key, key)))
-			return e;
-	}
+	size_t i;
+
+	if (ini->idx == NULL)
+		return NULL;
+	for (i = hash2(section, key) & ini->mask; ini->idx[i];
+	    i = (i + 1) & ini->mask)
+		if (same(&ini->ent[ini->idx[i] - 1], section, key))
+			return &ini->ent[ini->idx[i] - 1];
 	return NULL;
+}
+
+/* Put the last entry in the index (grown to stay at most half full). */
+static int
+index_last(struct ini *ini)
+{
+	size_t cap = ini->mask + 1, i;
+
+	if (ini->idx == NULL || ini->nent * 2 > cap) {
+		uint32_t *idx;
+
+		cap = ini->idx == NULL ? 64 : cap * 2;
+		if (ini->nent >= UINT32_MAX || (idx = calloc(cap, sizeof(*idx))) == NULL)
+			return -1;
+		free(ini->idx);
+		ini->idx = idx;
+		ini->mask = cap - 1;
+		for (size_t e = 0; e + 1 < ini->nent; e++) {
+			for (i = hash2(ini->ent[e].section, ini->ent[e].key) &
+			    ini->mask; ini->idx[i]; i = (i + 1) & ini->mask)
+				;
+			ini->idx[i] = (uint32_t)e + 1;
+		}
+	}
+	for (i = hash2(ini->ent[ini->nent - 1].section, ini->ent[ini->nent - 1].key) &
+	    ini->mask; ini->idx[i]; i = (i + 1) & ini->mask)
+		;
+	ini->idx[i] = (uint32_t)ini->nent;
+	return 0;
 }
 
 /* One logical line: validate its syntax and index it. */
@@ -131,6 +205,10 @@ scan_line(struct ini *ini, char *s, int line, char *section, size_t seclen)
 	lower(s);
 	if (*s == '\0') {
 		diag(ini->path, line, "missing key name");
+		return -1;
+	}
+	if (strchr(s, ':') != NULL) {
+		diag(ini->path, line, "key names may not contain ':'");
 		return -1;
 	}
 	if (section[0] == '\0') {
@@ -196,6 +274,29 @@ scan(struct ini *ini, char *buf, size_t len)
 	return 0;
 }
 
+/* One pass over the dictionary: "section:key" splits at its last ':' (key
+ * names hold none), and the value is attached to the indexed entry. */
+static void
+attach_values(struct ini *ini)
+{
+	char buf[2048];
+
+	for (ssize_t i = 0; i < ini->dict->size; i++) {
+		const char *k = ini->dict->key[i];
+		struct ini_entry *e;
+		char *colon;
+
+		if (k == NULL || ini->dict->val[i] == NULL ||
+		    util_strlcpy(buf, k, sizeof(buf)) != 0 ||
+		    (colon = strrchr(buf, ':')) == NULL)
+			continue;
+		*colon = '\0';
+		e = find(ini, buf, colon + 1);
+		if (e != NULL)
+			e->value = ini->dict->val[i];
+	}
+}
+
 struct ini *
 ini_load(const char *path)
 {
@@ -245,6 +346,7 @@ ini_load(const char *path)
 		diag(path, 0, "cannot parse");
 		goto fail;
 	}
+	attach_values(ini);
 	sodium_memzero(buf, (size_t)got);
 	free(buf);
 	close(fd);
@@ -271,6 +373,8 @@ ini_free(struct ini *ini)
 		free(ini->ent[i].key);
 	}
 	free(ini->ent);
+	free(ini->sec);
+	free(ini->idx);
 	if (ini->dict) {
 		/* Values may be secrets (credential files): wipe before free. */
 		for (ssize_t i = 0; i < ini->dict->size; i++)
@@ -292,13 +396,9 @@ ini_path(const struct ini *ini)
 const char *
 ini_get(const struct ini *ini, const char *section, const char *key)
 {
-	char full[512];
+	const struct ini_entry *e = key ? find(ini, section, key) : NULL;
 
-	if (find(ini, section, key) == NULL)
-		return NULL;
-	if (snprintf(full, sizeof(full), "%s:%s", section, key) >= (int)sizeof(full))
-		return NULL;
-	return iniparser_getstring(ini->dict, full, NULL);
+	return e ? (e->value ? e->value : "") : NULL;
 }
 
 int
@@ -314,54 +414,43 @@ ini_line(const struct ini *ini, const char *section, const char *key)
 int
 ini_nsections(const struct ini *ini)
 {
-	int n = 0;
-
-	for (size_t i = 0; i < ini->nent; i++)
-		n += ini->ent[i].key == NULL;
-	return n;
+	return (int)ini->nsec;
 }
 
 const char *
 ini_section(const struct ini *ini, int idx)
 {
-	for (size_t i = 0; i < ini->nent; i++)
-		if (ini->ent[i].key == NULL && idx-- == 0)
-			return ini->ent[i].section;
-	return NULL;
+	return idx >= 0 && (size_t)idx < ini->nsec ?
+	    ini->ent[ini->sec[idx]].section : NULL;
 }
 
 int
 ini_nkeys(const struct ini *ini, const char *section)
 {
-	int n = 0;
+	const struct ini_entry *h = find(ini, section, NULL);
 
-	for (size_t i = 0; i < ini->nent; i++)
-		n += ini->ent[i].key && !strcmp(ini->ent[i].section, section);
-	return n;
+	return h ? h->nkeys : 0;
 }
 
 const char *
 ini_key(const struct ini *ini, const char *section, int idx)
 {
-	for (size_t i = 0; i < ini->nent; i++)
-		if (ini->ent[i].key && !strcmp(ini->ent[i].section, section) &&
-		    idx-- == 0)
-			return ini->ent[i].key;
-	return NULL;
+	const struct ini_entry *h = find(ini, section, NULL);
+
+	return h && idx >= 0 && idx < h->nkeys ? h[1 + idx].key : NULL;
 }
 
 int
 ini_check_keys(const struct ini *ini, const char *section,
     const char *const *allowed)
 {
+	const struct ini_entry *h = find(ini, section, NULL);
 	int bad = 0;
 
-	for (size_t i = 0; i < ini->nent; i++) {
-		const struct ini_entry *e = &ini->ent[i];
+	for (int i = 0; h != NULL && i < h->nkeys; i++) {
+		const struct ini_entry *e = &h[1 + i];
 		size_t k;
 
-		if (e->key == NULL || strcmp(e->section, section) != 0)
-			continue;
 		for (k = 0; allowed[k] != NULL; k++)
 			if (!strcmp(allowed[k], e->key))
 				break;
