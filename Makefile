@@ -127,8 +127,12 @@ install: all
 	install -m 0644 $(B)/spa-client.pc $(DESTDIR)$(LIBDIR)/pkgconfig/spa-client.pc
 
 # Debian packages every target below needs; safe to run twice.
+# build: compiler and libraries; tests: nftables (listing only), namespaces,
+# scanners and clients; fuzz: clang; packaging: debhelper, rpm, linters.
 DEB_PKGS := build-essential pkg-config libpcap-dev libsodium-dev libnftnl-dev libmnl-dev \
-            libiniparser-dev nftables iproute2 nmap tcpdump ncat python3 conntrack
+            libiniparser-dev nftables iproute2 nmap tcpdump ncat curl python3 conntrack \
+            faketime valgrind strace clang libclang-rt-14-dev scdoc debhelper dh-python \
+            dpkg-dev lintian rpm rpmlint systemd
 deps:
 	@if dpkg-query -W -f='$${Status}\n' $(DEB_PKGS) 2>/dev/null | grep -qv 'install ok installed' \
 	    || ! dpkg-query -W $(DEB_PKGS) >/dev/null 2>&1; then \
@@ -146,4 +150,4 @@ clean:
 -include packaging/packaging.mk
 
 .PHONY: all install deps clean check demo
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -type f -name '*.d' 2>/dev/null)

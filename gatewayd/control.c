@@ -81,7 +81,8 @@ control_listen(const char *path, gid_t gid)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    chmod(path, 0660) != 0 ||
-	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) != 0) ||
+	    (gid != (gid_t)-1 && gid != getegid() &&
+	    chown(path, (uid_t)-1, gid) != 0) ||
 	    listen(fd, 8) != 0) {
 		diag(path, 0, "control socket: %s", strerror(errno));
 		if (fd >= 0)

@@ -19,6 +19,7 @@ e2e: all
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-check
 	@$(MAKE) --no-print-directory e2e
 
 .PHONY: unit e2e

@@ -58,8 +58,42 @@ static const char policy_text[] =
     "# max_duration = 300\n"
     "# labels = team=ops\n";
 
+/*
+ * The packaged layout: a tree in the system directory keeps its replay state,
+ * audit log and control socket where the packaged systemd unit lets the
+ * daemon write (ProtectSystem=strict, ReadWritePaths=). Any other directory
+ * holds all of them itself.
+ */
+struct layout {
+	char state[PATH_MAX], audit[PATH_MAX], control[PATH_MAX];
+	const char *logdir;		/* NULL: the audit log lives in DIR */
+};
+
 static int
-gateway_text(const struct init_params *p, char *buf, size_t len)
+layout_of(const struct init_params *p, struct layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (strcmp(p->dir, CONFIG_DEFAULT_DIR) == 0) {
+		util_strlcpy(l->state, "/var/lib/spa-gateway", sizeof(l->state));
+		util_strlcpy(l->audit, "/var/log/spa-gateway/audit.log",
+		    sizeof(l->audit));
+		util_strlcpy(l->control, "/run/spa-gateway/control.sock",
+		    sizeof(l->control));
+		l->logdir = "/var/log/spa-gateway";
+		return 0;
+	}
+	if (snprintf(l->state, PATH_MAX, "%s/state", p->dir) >= PATH_MAX ||
+	    snprintf(l->audit, PATH_MAX, "%s/audit.log", p->dir) >= PATH_MAX ||
+	    snprintf(l->control, PATH_MAX, "%s/control.sock", p->dir) >= PATH_MAX) {
+		diag(p->dir, 0, "path too long");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+gateway_text(const struct init_params *p, const struct layout *l, char *buf,
+    size_t len)
 {
 	char user[96];
 	int n;
@@ -92,15 +126,15 @@ gateway_text(const struct init_params *p, char *buf, size_t len)
 	    "identity = %s/identity.key\n"
 	    "policy = %s/policy.ini\n"
 	    "agents = %s/agents.d\n"
-	    "state = %s/state\n"
-	    "audit = %s/audit.log\n"
-	    "control = %s/control.sock\n"
+	    "state = %s\n"
+	    "audit = %s\n"
+	    "control = %s\n"
 	    "\n"
 	    "# Operator allow-list, so that an admin's own access stays open:\n"
 	    "# [firewall]\n"
 	    "# allow = 192.0.2.0/24 tcp/22, 2001:db8::/32 tcp/22\n",
 	    p->dir, p->ifaces, (unsigned)p->port, p->address, user, p->dir, p->dir,
-	    p->dir, p->dir, p->dir, p->dir);
+	    p->dir, l->state, l->audit, l->control);
 	if (n < 0 || (size_t)n >= len) {
 		diag(p->dir, 0, "gateway.ini would be too long");
 		return -1;
@@ -203,10 +237,11 @@ write_text(struct made *m, const char *path, const char *text, size_t len)
  */
 static int
 hand_over(const struct init_params *p, const char *identity, const char *state,
-    const char *agents)
+    const char *agents, const char *logdir)
 {
 	if (chown(identity, p->uid, p->gid) != 0 ||
 	    chown(state, p->uid, p->gid) != 0 ||
+	    (logdir != NULL && chown(logdir, p->uid, p->gid) != 0) ||
 	    chown(agents, (uid_t)-1, p->gid) != 0 || chmod(agents, 02750) != 0) {
 		diag(p->dir, 0, "cannot hand files to user '%s': %s", p->user,
 		    strerror(errno));
@@ -219,24 +254,27 @@ int
 init_tree_create(const struct init_params *p, uint8_t pk[KEY_PK_LEN])
 {
 	char identity[PATH_MAX], policy[PATH_MAX], agents[PATH_MAX];
-	char state[PATH_MAX], gateway[PATH_MAX], text[8192];
+	char gateway[PATH_MAX], text[8192];
 	struct made m = { .n = 0 };
 	struct gw_config cfg;
+	struct layout l;
 	int len;
 
 	if (path_in(p, "identity.key", identity) || path_in(p, "policy.ini", policy) ||
-	    path_in(p, "agents.d", agents) || path_in(p, "state", state) ||
-	    path_in(p, "gateway.ini", gateway) ||
-	    (len = gateway_text(p, text, sizeof(text))) < 0)
+	    path_in(p, "agents.d", agents) || path_in(p, "gateway.ini", gateway) ||
+	    layout_of(p, &l) != 0 ||
+	    (len = gateway_text(p, &l, text, sizeof(text))) < 0)
 		return -1;
 	if (make_dir(&m, p->dir, 0755) != 0 || make_dir(&m, agents, 0750) != 0 ||
-	    make_dir(&m, state, 0700) != 0 || write_identity(&m, identity, pk) != 0)
+	    make_dir(&m, l.state, 0700) != 0 ||
+	    (l.logdir != NULL && make_dir(&m, l.logdir, 0750) != 0) ||
+	    write_identity(&m, identity, pk) != 0)
 		goto fail;
 	if (access(policy, F_OK) == 0)
 		printf("kept the existing %s\n", policy);
 	else if (write_text(&m, policy, policy_text, sizeof(policy_text) - 1) != 0)
 		goto fail;
-	if ((p->chown_user && hand_over(p, identity, state, agents) != 0) ||
+	if ((p->chown_user && hand_over(p, identity, l.state, agents, l.logdir) != 0) ||
 	    write_text(&m, gateway, text, (size_t)len) != 0)
 		goto fail;
 	/* What init writes, the daemon must accept. */
