@@ -289,8 +289,10 @@ serve_control(struct daemon *d, int fd)
 			fprintf(f, "error: no agent '%s'\n", req.name);
 			goto out;
 		}
-		fprintf(f, "closed %ld openings of %s%s\n", n, req.name,
-		    req.kill ? " and cut its connections" : "");
+		fprintf(f, "%s holds no live opening now", req.name);
+		if (req.kill)
+			fprintf(f, "; %ld connection%s cut", n, n == 1 ? "" : "s");
+		fprintf(f, "\n");
 		break;
 	case CONTROL_OPENINGS:
 		engine_write_openings(d->engine, f, util_now_ms());

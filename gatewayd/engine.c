@@ -79,15 +79,16 @@ engine_free(struct engine *g)
 
 /* Delete openings from the firewall (the live ones) and, with kill, the
  * connections they let in (also those of recently expired ones). */
-static void
+static long
 close_openings(struct engine *g, const struct opening *o, size_t n, int kill,
     uint64_t now_ms)
 {
 	struct fw_elem *e = calloc(n ? n : 1, sizeof(*e));
 	size_t live = 0;
+	long cut = 0;
 
 	if (e == NULL)
-		return;
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if (o[i].expires_ms > now_ms)
 			e[live++] = o[i].e;
@@ -96,15 +97,17 @@ close_openings(struct engine *g, const struct opening *o, size_t n, int kill,
 	if (kill && n > 0 && g->fw != NULL) {
 		for (size_t i = 0; i < n; i++)
 			e[i] = o[i].e;
-		g->fw->ops->kill(g->fw->ctx, e, n);
+		cut = g->fw->ops->kill(g->fw->ctx, e, n);
 	}
 	free(e);
+	return cut;
 }
 
 /*
  * End an agent's openings. Without kill they stay in the index, expired, so a
  * later revocation with kill still finds the connections they let in; with
- * kill, every opening still indexed (live or recently ended) is cut.
+ * kill, the connections of every opening still indexed (live or recently
+ * ended) are cut. Returns the number of connections cut.
  */
 static long
 close_agent(struct engine *g, const uint8_t id[KEY_ID_LEN], int kill,
@@ -113,14 +116,12 @@ close_agent(struct engine *g, const uint8_t id[KEY_ID_LEN], int kill,
 	struct opening *o = NULL;
 	long n = kill ? openings_take(g->open, id, now_ms, &o) :
 	    openings_end(g->open, id, now_ms, &o);
-	long live = 0;
+	long cut = 0;
 
-	for (long i = 0; i < n; i++)
-		live += o[i].expires_ms > now_ms;
 	if (n > 0)
-		close_openings(g, o, (size_t)n, kill, now_ms);
+		cut = close_openings(g, o, (size_t)n, kill, now_ms);
 	free(o);
-	return live;
+	return cut;
 }
 
 static int
@@ -212,9 +213,12 @@ engine_revoke(struct engine *g, const char *name, int kill, uint64_t now_ms)
 {
 	const struct agent *a = g->agents ? agentdb_by_name(g->agents, name) : NULL;
 
+	long cut;
+
 	if (a == NULL)
 		return -1;
-	return close_agent(g, a->key_id, kill, now_ms);
+	cut = close_agent(g, a->key_id, kill, now_ms);
+	return cut < 0 ? 0 : cut;	/* a failure was reported where it happened */
 }
 
 struct list_ctx {

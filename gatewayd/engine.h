@@ -33,8 +33,9 @@ void engine_set_policy(struct engine *g, struct policy *p, uint64_t now_ms);
  * revoked or expired are deleted. */
 void engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms);
 
-/* Delete all openings of agent NAME in one batch; with kill also cut the
- * connections they let in. The count of openings, or -1 if NAME is unknown. */
+/* Delete all live openings of agent NAME in one batch; with kill also cut
+ * the connections they let in. The number of connections cut, or -1 if NAME
+ * is unknown. */
 long engine_revoke(struct engine *g, const char *name, int kill, uint64_t now_ms);
 
 /* Control-socket listings: live openings, agents holding openings, and the
