@@ -109,9 +109,12 @@ dump_cb(const struct nlmsghdr *nlh, void *data)
 static struct nlmsghdr *
 start_msg(char *buf, int type, int flags, uint8_t family, uint32_t seq)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
 
+	/* Attribute padding is never written: send zeros, not stack garbage. */
+	memset(buf, 0, 1024);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = seq;

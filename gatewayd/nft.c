@@ -97,6 +97,8 @@ reserve(struct nft *n)
 	cap = n->cap ? n->cap * 2 : 4 * MSG_ROOM;
 	if (cap > INT_MAX || (p = realloc(n->buf, cap)) == NULL)
 		return -1;
+	/* Attribute padding is never written: send zeros, not heap garbage. */
+	memset(p + n->cap, 0, cap - n->cap);
 	n->buf = p;
 	n->cap = cap;
 	return 0;
