@@ -366,7 +366,8 @@ finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
 		return refuse(g, &rec, REASON_BAD_SIGNATURE, now_ms);
 	/* Only an authentic knock spends its nonce; a copy that passed the
 	 * replay check while this one was in flight is caught here. */
-	if (replay_insert(g->replay, j->h.ts_ms, j->h.nonce, now_ms) != 0)
+	if (replay_insert(g->replay, keys_id64(j->h.key_id), j->h.ts_ms,
+	    j->h.nonce, now_ms) != 0)
 		return refuse(g, &rec, REASON_REPLAY, now_ms);
 	/* 9: the signed body. */
 	if (knock_parse_body(j->plain, j->h.body_len, &body) != 0)
@@ -424,7 +425,7 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 	/* 4: time. 5: replay. 6: source rate. */
 	if (h.ts_ms + skew < now_ms || h.ts_ms > now_ms + skew)
 		return refuse(g, &rec, REASON_STALE, now_ms);
-	if (replay_check(g->replay, h.ts_ms, h.nonce) != 0)
+	if (replay_check(g->replay, keys_id64(h.key_id), h.ts_ms, h.nonce) != 0)
 		return refuse(g, &rec, REASON_REPLAY, now_ms);
 	if (srclimit_take(g->src, &k->src, now_ms) != 0)
 		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);

@@ -18,13 +18,32 @@ struct slot {
 	uint64_t expire_ms;		/* 0: empty */
 };
 
+/* Per-agent floors loaded at start (agents whose knocks ran ahead). */
+struct afloor {
+	uint64_t id;
+	uint64_t floor_ms;		/* from the last run: checked; 0: none */
+	uint64_t newest_ms;		/* newest ahead-stamped knock (0: none) */
+};
+
+/*
+ * State file: 8 bytes, the horizon (big-endian ms: the latest time on our
+ * clock at which a knock was accepted), then records of 16 bytes, key id
+ * (little-endian, as keys_id64) and knock time (big-endian), appended for
+ * knocks stamped ahead of our clock. Compacted at start and when it grows.
+ */
+#define REC_LEN 16
+#define COMPACT_AT (1 << 20)
+
 struct replay {
-	int fd;				/* state file: newest accepted time */
-	uint64_t floor_ms;
-	uint64_t newest_ms;
+	int fd;
+	uint64_t floor_ms;		/* global */
+	uint64_t horizon_ms;		/* written to the file */
+	off_t end;			/* where the next record goes */
 	uint32_t window_ms;
 	struct slot *slot;
 	uint64_t cap, count;
+	struct afloor *af;
+	uint64_t afcap;			/* power of two; 0: none */
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -81,16 +100,155 @@ rebuild(struct replay *r, uint64_t now_ms)
 }
 
 static void
-persist(struct replay *r)
+put_be(uint8_t *b, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (uint8_t)v;
+}
+
+static uint64_t
+get_be(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/* No fsync: a crash of the daemon keeps the page cache; after a reboot the
+ * start-time floor covers what a lost write would have. */
+static void
+write_at(struct replay *r, const uint8_t *b, size_t len, off_t off)
+{
+	if (pwrite(r->fd, b, len, off) != (ssize_t)len)
+		diag(NULL, 0, "replay state: write: %s", strerror(errno));
+}
+
+/* The horizon: the latest time on our clock at which we accepted. */
+static void
+advance_horizon(struct replay *r, uint64_t now_ms)
 {
 	uint8_t b[8];
 
-	for (int i = 7; i >= 0; i--)
-		b[7 - i] = (uint8_t)(r->newest_ms >> (8 * i));
-	/* No fsync: a crash of the daemon keeps the page cache; after a reboot
-	 * the clock-based floor covers it. */
-	if (pwrite(r->fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
-		diag(NULL, 0, "replay state: write: %s", strerror(errno));
+	if (now_ms <= r->horizon_ms)
+		return;
+	r->horizon_ms = now_ms;
+	put_be(b, r->horizon_ms);
+	write_at(r, b, sizeof(b), 0);
+}
+
+static struct afloor *
+afloor_slot(const struct replay *r, uint64_t id)
+{
+	uint64_t i;
+
+	if (r->afcap == 0)
+		return NULL;
+	for (i = id & (r->afcap - 1); (r->af[i].floor_ms | r->af[i].newest_ms) != 0 &&
+	    r->af[i].id != id; i = (i + 1) & (r->afcap - 1))
+		;
+	return &r->af[i];
+}
+
+/* Rewrite the file: the horizon, then one record per agent whose newest
+ * knock is still ahead of now. */
+static int
+compact(struct replay *r, uint64_t now_ms)
+{
+	uint8_t rec[REC_LEN];
+	off_t off = 8;
+
+	if (ftruncate(r->fd, 0) != 0)
+		return -1;
+	put_be(rec, r->horizon_ms > now_ms ? r->horizon_ms : now_ms);
+	write_at(r, rec, 8, 0);
+	for (uint64_t i = 0; i < r->afcap; i++) {
+		uint64_t ts = r->af[i].newest_ms;
+
+		if (r->af[i].floor_ms > 0 && r->af[i].floor_ms - 1 > ts)
+			ts = r->af[i].floor_ms - 1;
+		if (ts <= now_ms)
+			continue;
+		memcpy(rec, &r->af[i].id, 8);
+		put_be(rec + 8, ts);
+		write_at(r, rec, REC_LEN, off);
+		off += REC_LEN;
+	}
+	r->end = off;
+	return 0;
+}
+
+/* Remember agent id's newest ahead-stamped knock time ts, for compaction
+ * (growing the table); 0 or -1. */
+static int
+afloor_set(struct replay *r, uint64_t id, uint64_t ts)
+{
+	struct afloor *a;
+
+	if (2 * ((uint64_t)r->end / REC_LEN + 1) > r->afcap) {
+		struct afloor *old = r->af;
+		uint64_t oldcap = r->afcap;
+
+		r->afcap = oldcap ? oldcap * 2 : 16;
+		if ((r->af = calloc(r->afcap, sizeof(*r->af))) == NULL) {
+			r->af = old;
+			r->afcap = oldcap;
+			return -1;
+		}
+		for (uint64_t i = 0; i < oldcap; i++)
+			if ((old[i].floor_ms | old[i].newest_ms) != 0)
+				*afloor_slot(r, old[i].id) = old[i];
+		free(old);
+	}
+	a = afloor_slot(r, id);
+	a->id = id;
+	if (ts > a->newest_ms)
+		a->newest_ms = ts;	/* for the next run; this one has nonces */
+	return 0;
+}
+
+/* Read the old state: the horizon and the per-agent floors still ahead of
+ * the start time; then write it back compacted. 0 or -1. */
+static int
+load_state(struct replay *r, uint64_t start_ms)
+{
+	uint8_t hdr[8], rec[REC_LEN];
+	uint64_t n = 0;
+	off_t off = sizeof(hdr);
+	struct stat st;
+
+	r->end = 0;
+
+	r->floor_ms = start_ms + 1;
+	if (fstat(r->fd, &st) != 0)
+		return -1;
+	if (pread(r->fd, hdr, sizeof(hdr), 0) == (ssize_t)sizeof(hdr) &&
+	    get_be(hdr) >= r->floor_ms)
+		r->floor_ms = get_be(hdr) + 1;
+	n = st.st_size > (off_t)sizeof(hdr) ?
+	    (uint64_t)(st.st_size - (off_t)sizeof(hdr)) / REC_LEN : 0;
+	for (r->afcap = 16; r->afcap < 2 * n; r->afcap *= 2)
+		;
+	if ((r->af = calloc(r->afcap, sizeof(*r->af))) == NULL)
+		return -1;
+	for (uint64_t i = 0; i < n; i++, off += REC_LEN) {
+		struct afloor *a;
+		uint64_t id, ts;
+
+		if (pread(r->fd, rec, REC_LEN, off) != REC_LEN)
+			break;
+		memcpy(&id, rec, 8);
+		ts = get_be(rec + 8);
+		if (ts < r->floor_ms)
+			continue;	/* the global floor covers it */
+		a = afloor_slot(r, id);
+		a->id = id;
+		if (ts + 1 > a->floor_ms)
+			a->floor_ms = ts + 1;
+	}
+	r->horizon_ms = 0;
+	return compact(r, start_ms);
 }
 
 struct replay *
@@ -98,7 +256,6 @@ replay_open(const char *dir, uint32_t window_ms)
 {
 	char path[PATH_MAX];
 	struct replay *r;
-	uint8_t b[8];
 
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -121,12 +278,10 @@ replay_open(const char *dir, uint32_t window_ms)
 		diag(path, 0, "cannot open: %s", strerror(errno));
 		goto fail;
 	}
-	if (pread(r->fd, b, sizeof(b), 0) == (ssize_t)sizeof(b))
-		for (int i = 0; i < 8; i++)
-			r->newest_ms = r->newest_ms << 8 | b[i];
-	r->floor_ms = util_now_ms() + 1;
-	if (r->newest_ms >= r->floor_ms)
-		r->floor_ms = r->newest_ms + 1;
+	if (load_state(r, util_now_ms()) != 0) {
+		diag(path, 0, "cannot read or compact: %s", strerror(errno));
+		goto fail;
+	}
 	return r;
 fail:
 	replay_close(r);
@@ -141,15 +296,18 @@ replay_close(struct replay *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->slot);
+	free(r->af);
 	free(r);
 }
 
 int
-replay_check(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24])
+replay_check(struct replay *r, uint64_t id, uint64_t ts_ms,
+    const uint8_t nonce[24])
 {
+	const struct afloor *f = afloor_slot(r, id);
 	uint64_t a, b, i;
 
-	if (ts_ms < r->floor_ms)
+	if (ts_ms < r->floor_ms || (f != NULL && ts_ms < f->floor_ms))
 		return -1;
 	memcpy(&a, nonce, 8);
 	memcpy(&b, nonce + 8, 8);
@@ -161,12 +319,13 @@ replay_check(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24])
 }
 
 int
-replay_insert(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24],
-    uint64_t now_ms)
+replay_insert(struct replay *r, uint64_t id, uint64_t ts_ms,
+    const uint8_t nonce[24], uint64_t now_ms)
 {
+	uint8_t rec[REC_LEN];
 	struct slot s;
 
-	if (replay_check(r, ts_ms, nonce) != 0)
+	if (replay_check(r, id, ts_ms, nonce) != 0)
 		return -1;		/* a copy was accepted meanwhile */
 	if ((r->count + 1) * 2 > r->cap && rebuild(r, now_ms) != 0)
 		return -1;
@@ -176,9 +335,18 @@ replay_insert(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24],
 	s.expire_ms = (ts_ms > now_ms ? ts_ms : now_ms) + r->window_ms + 1;
 	put(r->slot, r->cap, hash(r, nonce), &s);
 	r->count++;
-	if (ts_ms > r->newest_ms) {
-		r->newest_ms = ts_ms;
-		persist(r);
+	advance_horizon(r, now_ms);
+	if (ts_ms > now_ms) {
+		/* Stamped ahead of our clock: after a restart only a per-agent
+		 * floor covers it. */
+		if (afloor_set(r, id, ts_ms) != 0)
+			return -1;
+		memcpy(rec, &id, 8);
+		put_be(rec + 8, ts_ms);
+		write_at(r, rec, REC_LEN, r->end);
+		r->end += REC_LEN;
+		if (r->end > COMPACT_AT)
+			compact(r, now_ms);
 	}
 	return 0;
 }

@@ -2,11 +2,15 @@
 #define SPA_REPLAY_H
 
 /*
- * Replay protection. A knock is fresh if its time is not below the floor and
- * its nonce was not accepted before. The floor is the later of the daemon's
- * start time and the newest knock time ever accepted (kept in the state
- * directory), so no knock accepted before a restart or crash is accepted
- * again; nonces are remembered until the clock-skew window has passed them.
+ * Replay protection. In one run, a knock's nonce is remembered until the
+ * clock-skew window has passed it. Across restarts and crashes two floors
+ * refuse every knock accepted before:
+ *   - a global floor: the later of the start time and the horizon last
+ *     written to the state file (kept about a second ahead of the clock, so
+ *     a clock stepped back across a restart refuses old knocks too);
+ *   - a per-agent floor, only for agents whose knocks were stamped ahead of
+ *     our clock: such a knock is recorded (key id, time) when accepted.
+ * So an agent with a fast clock never locks the others out after a restart.
  */
 
 #include <stdint.h>
@@ -17,13 +21,14 @@ struct replay;
 struct replay *replay_open(const char *dir, uint32_t window_ms);
 void replay_close(struct replay *r);
 
-/* 0 if the knock may be fresh, -1 if it is a replay. */
-int replay_check(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24]);
+/* 0 if the knock of agent id may be fresh, -1 if it is a replay. */
+int replay_check(struct replay *r, uint64_t id, uint64_t ts_ms,
+    const uint8_t nonce[24]);
 
 /* Record an accepted knock; 0, or -1 if it is a replay after all or memory
  * runs out (refuse it either way). */
-int replay_insert(struct replay *r, uint64_t ts_ms, const uint8_t nonce[24],
-    uint64_t now_ms);
+int replay_insert(struct replay *r, uint64_t id, uint64_t ts_ms,
+    const uint8_t nonce[24], uint64_t now_ms);
 
 /* Entries held (for tests and metrics). */
 uint64_t replay_size(const struct replay *r);

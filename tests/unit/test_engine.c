@@ -224,8 +224,30 @@ main(void)
 		}
 		T_CHECK(limited >= 150);
 	}
-	/* Restart: a knock accepted before is refused after. */
-	n = knock(&alice, gpk, util_now_ms(), "web", 10, p);
+	/* Restart with an agent whose clock runs 10 s ahead: its knock stays
+	 * refused after the restart, while bob (a right clock) is not locked out
+	 * until that time. */
+	{
+		uint8_t fast[KNOCK_MAX_LEN];
+		size_t nf = knock(&alice, gpk, util_now_ms() + 10000, "web", 10, fast);
+
+		T_CHECK(feed(g, fast, nf, "10.0.0.6") == REASON_OK);
+		engine_free(g);
+		replay_close(rp);
+		audit_close(au);
+		g = start(&au, &rp);
+		T_CHECK(feed(g, fast, nf, "10.0.0.6") == REASON_REPLAY);
+		usleep(2000);
+		n = knock(&bob, gpk, util_now_ms(), NULL, 0, p);
+		T_CHECK(feed(g, p, n, "10.0.0.7") == REASON_OK);
+		n = knock(&alice, gpk, util_now_ms() + 11000, "web", 10, p);
+		T_CHECK(feed(g, p, n, "10.0.0.6") == REASON_OK);
+	}
+
+	/* Restart: a knock accepted before is refused after. (Not alice: her
+	 * floor from the fast knock above holds back her right-clock knocks
+	 * until that time.) */
+	n = knock(&bob, gpk, util_now_ms(), NULL, 0, p);
 	T_CHECK(feed(g, p, n, "10.0.0.5") == REASON_OK);
 	engine_free(g);
 	replay_close(rp);
@@ -233,7 +255,7 @@ main(void)
 	g = start(&au, &rp);
 	T_CHECK(feed(g, p, n, "10.0.0.5") == REASON_REPLAY);
 	usleep(2000);
-	n = knock(&alice, gpk, util_now_ms(), "web", 10, p);
+	n = knock(&bob, gpk, util_now_ms(), NULL, 0, p);
 	T_CHECK(feed(g, p, n, "10.0.0.5") == REASON_OK);
 	engine_free(g);
 	replay_close(rp);
