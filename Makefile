@@ -11,7 +11,8 @@ SYSCONFDIR ?= /etc
 DESTDIR    ?=
 
 CC      ?= cc
-B       := build
+# Sanitized builds live apart: make tracks no flag changes.
+B       := $(if $(filter 1,$(SANITIZE)),build/san,build)
 SOMAJOR := 1
 SOVER   := 1.0.0
 VERSION := 0.1.0
@@ -23,8 +24,13 @@ CFLAGS ?= -O2 -g
 ifeq ($(CI),true)
 WARN += -Werror
 endif
+# make SANITIZE=1: ASan + UBSan (failing on the first report) for the
+# daemon, the CLIs and the tests. The client library and the connect() shim
+# stay uninstrumented: they are loaded into programs (curl, python) that do
+# not carry the ASan runtime.
 ifeq ($(SANITIZE),1)
-CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
+CFLAGS := -O1 -g -fno-omit-frame-pointer
 LDSAN  := -fsanitize=address,undefined
 HARDEN := -fstack-protector-strong -fPIC
 endif
@@ -35,7 +41,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 INI_CFLAGS := -I/usr/include/iniparser
 INI_LIBS   := -liniparser
 
-ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) -D_GNU_SOURCE -DSPA_VERSION=\"$(VERSION)\" \
+ALL_CFLAGS := $(WARN) $(HARDEN) $(CFLAGS) $(SAN) -D_GNU_SOURCE -DSPA_VERSION=\"$(VERSION)\" \
               -Icommon -Irules -Igatewayd -Ispa-client $(INI_CFLAGS) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDSAN) $(LDFLAGS)
 
@@ -76,7 +82,7 @@ $(B)/%.o: %.c
 $(B)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(E) "  CC      $< (shared)"
-	$(Q)$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
+	$(Q)$(CC) $(filter-out $(SAN),$(ALL_CFLAGS)) -fvisibility=hidden -c -o $@ $<
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	$(E) "  AR      $@"
@@ -92,7 +98,7 @@ CLIENT_PIC := $(CLIENT_SRC:%.c=$(B)/pic/%.o) $(COMMON_SRC:%.c=$(B)/pic/%.o)
 $(LIBCLIENT): $(CLIENT_PIC) spa-client/libspa-client.map
 	$(E) "  LD      $@"
 	$(Q)$(CC) -shared -Wl,-soname,libspa-client.so.$(SOMAJOR) \
-	  -Wl,--version-script=spa-client/libspa-client.map -Wl,-z,relro,-z,now $(LDSAN) \
+	  -Wl,--version-script=spa-client/libspa-client.map -Wl,-z,relro,-z,now \
 	  -o $@ $(CLIENT_PIC) $(INI_LIBS) $(shell pkg-config --libs libsodium) $(LDFLAGS)
 	$(Q)ln -sf libspa-client.so.$(SOVER) $(B)/libspa-client.so.$(SOMAJOR)
 	$(Q)ln -sf libspa-client.so.$(SOMAJOR) $(B)/libspa-client.so
@@ -131,7 +137,7 @@ install: all
 # scanners and clients; fuzz: clang; packaging: debhelper, rpm, linters.
 DEB_PKGS := build-essential pkg-config libpcap-dev libsodium-dev libnftnl-dev libmnl-dev \
             libiniparser-dev nftables iproute2 nmap tcpdump ncat curl python3 conntrack \
-            faketime valgrind strace clang libclang-rt-14-dev scdoc debhelper dh-python \
+            faketime valgrind strace clang libclang-rt-14-dev llvm-14 scdoc debhelper dh-python \
             dpkg-dev lintian rpm rpmlint systemd
 deps:
 	@if dpkg-query -W -f='$${Status}\n' $(DEB_PKGS) 2>/dev/null | grep -qv 'install ok installed' \

@@ -139,6 +139,8 @@ load_fields(const struct ini *ini, struct agent *a)
 	return 0;
 }
 
+static int check_writable(const char *path, const struct agent *a);
+
 int
 agent_load(const char *path, struct agent *a)
 {
@@ -148,7 +150,10 @@ agent_load(const char *path, struct agent *a)
 	memset(a, 0, sizeof(*a));
 	if (agent_name(path, a->name) != 0 || (ini = ini_load(path)) == NULL)
 		goto out;
-	if (check_sections(ini) != 0 || load_fields(ini, a) != 0)
+	/* What agent_write cannot write back (spa-admin agent revoke) is
+	 * refused here too: lists too long for one line of AGENT_LINE_MAX. */
+	if (check_sections(ini) != 0 || load_fields(ini, a) != 0 ||
+	    check_writable(path, a) != 0)
 		goto out;
 	ret = 0;
 out:
@@ -219,7 +224,8 @@ check_writable(const char *path, const struct agent *a)
 	return 0;
 bad:
 	diag(path, 0, "agent '%s' has invalid or too many enclaves, labels or "
-	    "times: refusing to write a file that would not load", a->name);
+	    "times (each list must fit on one line of %d characters when "
+	    "written as 'k = a, b')", a->name, AGENT_LINE_MAX);
 	return -1;
 }
 

@@ -14,12 +14,13 @@ unit: all $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
 e2e: all
-	@tests/e2e/run.sh $(E2E)
+	@SPA_BUILD=$(CURDIR)/$(B) SPA_SANITIZE=$(SANITIZE) tests/e2e/run.sh $(E2E)
 
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory unit-check
+	@[ "$(SANITIZE)" = 1 ] || $(MAKE) --no-print-directory fuzz-check
 	@$(MAKE) --no-print-directory e2e
 
 .PHONY: unit e2e
