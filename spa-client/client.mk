@@ -27,7 +27,7 @@ $(B)/spa-client/shimdir: FORCE
 	@echo '$(SHIMDIR)' | cmp -s - $@ || echo '$(SHIMDIR)' > $@
 FORCE:
 
-SHIM_LD = $(CC) -shared -Wl,-soname,libspa-shim.so -Wl,-z,relro,-z,now $(LDSAN) \
+SHIM_LD = $(CC) -shared -Wl,-soname,libspa-shim.so -Wl,-z,relro,-z,now \
 	  $(SHIM_PIC) -L$(B) -lspa-client $(LDFLAGS)
 
 $(LIBSHIM): $(SHIM_PIC) $(LIBCLIENT)
