@@ -57,7 +57,8 @@ parse_enclaves(const char *s, struct agent *a)
 		for (size_t i = 0; i < a->nenclaves; i++)
 			if (strcmp(a->enclaves[i], item) == 0)
 				goto out;
-		memcpy(a->enclaves[a->nenclaves++], item, strlen(item) + 1);
+		if (agent_add_enclave(a, item) != 0)
+			goto out;
 	}
 	ret = 0;
 out:
@@ -105,6 +106,7 @@ static int
 load_fields(const struct ini *ini, struct agent *a)
 {
 	const char *path = ini_path(ini), *v;
+	struct label l[POLICY_MAX_LABELS];
 	int n;
 
 	if ((v = ini_get(ini, "agent", "public_key")) == NULL) {
@@ -125,13 +127,17 @@ load_fields(const struct ini *ini, struct agent *a)
 		return -1;
 	}
 	if ((v = ini_get(ini, "agent", "labels")) != NULL) {
-		if ((n = policy_parse_labels(v, a->labels, POLICY_MAX_LABELS)) < 0) {
+		if ((n = policy_parse_labels(v, l, POLICY_MAX_LABELS)) < 0) {
 			diag(path, ini_line(ini, "agent", "labels"), "bad labels '%s' "
 			    "(expected k=v, ... of names, each key once, at most %d)",
 			    v, POLICY_MAX_LABELS);
 			return -1;
 		}
-		a->nlabels = (size_t)n;
+		for (int i = 0; i < n; i++)
+			if (agent_add_label(a, l[i].key, l[i].value) != 0) {
+				diag(path, 0, "out of memory");
+				return -1;
+			}
 	}
 	if (get_time(ini, "expires", &a->expires) != 0 ||
 	    get_time(ini, "revoked", &a->revoked) != 0)
@@ -157,8 +163,50 @@ agent_load(const char *path, struct agent *a)
 		goto out;
 	ret = 0;
 out:
+	if (ret != 0)
+		agent_clear(a);
 	ini_free(ini);
 	return ret;
+}
+
+int
+agent_add_enclave(struct agent *a, const char *name)
+{
+	char (*v)[POLICY_NAME_MAX];
+
+	if (a->nenclaves >= AGENT_MAX_ENCLAVES || strlen(name) >= POLICY_NAME_MAX ||
+	    (v = realloc(a->enclaves, (a->nenclaves + 1) * sizeof(*v))) == NULL)
+		return -1;
+	a->enclaves = v;
+	memset(v[a->nenclaves], 0, sizeof(*v));	/* whole slots compare equal */
+	util_strlcpy(a->enclaves[a->nenclaves++], name, POLICY_NAME_MAX);
+	return 0;
+}
+
+int
+agent_add_label(struct agent *a, const char *key, const char *value)
+{
+	struct label *v;
+
+	if (a->nlabels >= POLICY_MAX_LABELS || strlen(key) >= POLICY_LABEL_KEY_MAX ||
+	    strlen(value) >= POLICY_LABEL_VALUE_MAX ||
+	    (v = realloc(a->labels, (a->nlabels + 1) * sizeof(*v))) == NULL)
+		return -1;
+	a->labels = v;
+	memset(&v[a->nlabels], 0, sizeof(*v));
+	util_strlcpy(v[a->nlabels].key, key, POLICY_LABEL_KEY_MAX);
+	util_strlcpy(v[a->nlabels++].value, value, POLICY_LABEL_VALUE_MAX);
+	return 0;
+}
+
+void
+agent_clear(struct agent *a)
+{
+	if (a == NULL)
+		return;
+	free(a->enclaves);
+	free(a->labels);
+	memset(a, 0, sizeof(*a));
 }
 
 struct out {
@@ -221,8 +269,10 @@ check_writable(const char *path, const struct agent *a)
 	}
 	if (len + 10 > AGENT_LINE_MAX)
 		goto bad;
+	agent_clear(&tmp);
 	return 0;
 bad:
+	agent_clear(&tmp);
 	diag(path, 0, "agent '%s' has invalid or too many enclaves, labels or "
 	    "times (each list must fit on one line of %d characters when "
 	    "written as 'k = a, b')", a->name, AGENT_LINE_MAX);

@@ -22,19 +22,35 @@
 
 #define AGENT_MAX_ENCLAVES 16
 
+/*
+ * Enclaves and labels are allocated to size (agent_add_enclave,
+ * agent_add_label): the daemon holds one struct per agent, so 100,000 agents
+ * must not cost the room of the largest one each. A zeroed struct is an
+ * empty agent; agent_clear frees what one holds.
+ */
 struct agent {
 	char name[POLICY_NAME_MAX];
 	uint8_t pk[KEY_PK_LEN];
 	uint8_t key_id[KEY_ID_LEN];
-	char enclaves[AGENT_MAX_ENCLAVES][POLICY_NAME_MAX];
-	size_t nenclaves;
-	struct label labels[POLICY_MAX_LABELS];
-	size_t nlabels;
 	int64_t expires;		/* seconds since the epoch; 0: never */
 	int64_t revoked;		/* seconds since the epoch; 0: not revoked */
+	size_t nenclaves;
+	size_t nlabels;
+	char (*enclaves)[POLICY_NAME_MAX];	/* nenclaves names */
+	struct label *labels;			/* nlabels labels */
 };
 
-/* Load one agent file; 0 or -1 (reported with file and line). */
+/* Append an enclave name or a label (copied, not validated beyond length);
+ * 0, or -1 when full (AGENT_MAX_ENCLAVES, POLICY_MAX_LABELS), too long or
+ * out of memory. */
+int agent_add_enclave(struct agent *a, const char *name);
+int agent_add_label(struct agent *a, const char *key, const char *value);
+
+/* Free what a holds and zero it. */
+void agent_clear(struct agent *a);
+
+/* Load one agent file into a (whatever a held before is overwritten, not
+ * freed); 0 or -1 (reported with file and line; a then holds nothing). */
 int agent_load(const char *path, struct agent *a);
 
 /* Write DIR/NAME.ini atomically (temp file, fsync, rename). With replace 0 an

@@ -157,6 +157,8 @@ agentdb_free(struct agentdb *db)
 {
 	if (db == NULL)
 		return;
+	for (size_t i = 0; i < db->n; i++)
+		agent_clear(&db->a[i]);
 	free(db->a);
 	free(db->byid);
 	free(db->byname);

@@ -45,12 +45,11 @@ add_enclaves(struct agent *a, const struct policy *p, const char *ppath,
 				break;
 		if (i < a->nenclaves)
 			continue;
-		if (a->nenclaves == AGENT_MAX_ENCLAVES) {
+		if (agent_add_enclave(a, e) != 0) {
 			diag(NULL, 0, "agent add: more than %d enclaves",
 			    AGENT_MAX_ENCLAVES);
 			return -1;
 		}
-		util_strlcpy(a->enclaves[a->nenclaves++], e, POLICY_NAME_MAX);
 	}
 	return 0;
 }
@@ -81,8 +80,10 @@ add_label(struct agent *a, const char *arg)
 		diag(NULL, 0, "agent add: bad --label '%s': %s", arg, why);
 		return -1;
 	}
-	util_strlcpy(a->labels[a->nlabels].key, buf, POLICY_LABEL_KEY_MAX);
-	util_strlcpy(a->labels[a->nlabels++].value, v, POLICY_LABEL_VALUE_MAX);
+	if (agent_add_label(a, buf, v) != 0) {
+		diag(NULL, 0, "agent add: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -232,6 +233,7 @@ agent_add_main(int argc, char **argv, const char *dir_arg)
 		goto out;
 	ret = EXIT_SUCCESS;
 out:
+	agent_clear(&a);
 	policy_free(pol);
 	return ret;
 }

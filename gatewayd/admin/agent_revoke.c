@@ -75,12 +75,15 @@ agent_revoke_main(int argc, char **argv, const char *dir_arg)
 	} else {
 		util_strlcpy(a.name, name, sizeof(a.name));
 		a.revoked = (int64_t)(util_now_ms() / 1000);
-		if (agent_write(cfg.agents, &a, 1) != 0)
+		if (agent_write(cfg.agents, &a, 1) != 0) {
+			agent_clear(&a);
 			return EXIT_FAILURE;
+		}
 		admin_share_agent_file(&cfg, path);
 		printf("revoked agent %s at %s\n", name,
 		    util_fmt_rfc3339(a.revoked, when));
 	}
+	agent_clear(&a);
 	/* Revoking again still closes what the daemon holds (and kills). */
 	snprintf(request, sizeof(request), "revoke %s%s", name, kill ? " kill" : "");
 	fflush(stdout);

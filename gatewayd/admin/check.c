@@ -63,10 +63,13 @@ check_agent_files(const char *dir, const struct policy *pol)
 		    (int)sizeof(path)) {
 			diag(dir, 0, "path too long: %s", ents[i]->d_name);
 			errors++;
-		} else if (agent_load(path, &a) != 0)
+		} else if (agent_load(path, &a) != 0) {
 			errors++;
-		else if (pol != NULL)
-			errors += agent_check_enclaves(&a, path, pol);
+		} else {
+			if (pol != NULL)
+				errors += agent_check_enclaves(&a, path, pol);
+			agent_clear(&a);
+		}
 		free(ents[i]);
 	}
 	free(ents);

@@ -16,6 +16,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct agent a, b;
 	char path[4200];
 
+	agent_clear(&a);
+	agent_clear(&b);
 	if (agent_load(fuzz_write("fuzz-agent.ini", data, size, 0644), &a) != 0) {
 		fuzz_sink = 0;
 		return 0;
@@ -31,8 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("agent_write wrote a file agent_load refuses");
 	/* Times are written to the second: sub-second and offsets are lost. */
 	if (memcmp(a.pk, b.pk, sizeof(a.pk)) != 0 || a.nenclaves != b.nenclaves ||
-	    memcmp(a.enclaves, b.enclaves, sizeof(a.enclaves)) != 0 ||
-	    a.nlabels != b.nlabels || memcmp(a.labels, b.labels, sizeof(a.labels)) ||
+	    (a.nenclaves && memcmp(a.enclaves, b.enclaves,
+	    a.nenclaves * sizeof(*a.enclaves)) != 0) || a.nlabels != b.nlabels ||
+	    (a.nlabels && memcmp(a.labels, b.labels, a.nlabels * sizeof(*a.labels))) ||
 	    a.expires != b.expires || a.revoked != b.revoked)
 		fuzz_fail("agent round trip");
 	fuzz_sink = a.nenclaves + a.nlabels + (uintptr_t)a.expires;

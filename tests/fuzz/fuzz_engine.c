@@ -126,17 +126,23 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			char buf[256], *cur = buf, *item;
 			snprintf(buf, sizeof(buf), "%s", f->enclaves);
 			while ((item = strsep(&cur, ",")) != NULL)
-				snprintf(a.enclaves[a.nenclaves++], POLICY_NAME_MAX,
-				    "%s", util_trim(item));
+				if (agent_add_enclave(&a, util_trim(item)) != 0)
+					fuzz_fail("enclaves");
 		}
-		if ((n = policy_parse_labels(f->labels, a.labels,
-		    POLICY_MAX_LABELS)) < 0)
-			fuzz_fail("labels");
-		a.nlabels = (size_t)n;
+		{
+			struct label l[POLICY_MAX_LABELS];
+
+			if ((n = policy_parse_labels(f->labels, l,
+			    POLICY_MAX_LABELS)) < 0)
+				fuzz_fail("labels");
+			for (int j = 0; j < n; j++)
+				agent_add_label(&a, l[j].key, l[j].value);
+		}
 		a.revoked = f->revoked ? 1700000000 : 0;
 		a.expires = f->expired ? 1000000000 : 0;
 		if (agent_write(cfg.agents, &a, 0) != 0)
 			fuzz_fail("agent_write");
+		agent_clear(&a);
 	}
 	audit = audit_open(cfg.audit);
 	replay = replay_open(cfg.state, cfg.clock_skew * 2000);

@@ -75,19 +75,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(p);
 	if (a[0].name[0] == '\0') {
 		strcpy(a[0].name, "a");
-		strcpy(a[0].enclaves[0], "dev");
-		a[0].nenclaves = 1;
+		agent_add_enclave(&a[0], "dev");
 		strcpy(a[1].name, "b");
-		strcpy(a[1].labels[0].key, "team");
-		strcpy(a[1].labels[0].value, "ops");
-		a[1].nlabels = 1;
-		strcpy(a[2].name, "c");
+		agent_add_label(&a[1], "team", "ops");
 	}
 	/* Member of every enclave by name (first 16), and by labels. */
-	a[2].nenclaves = 0;
+	agent_clear(&a[2]);
+	strcpy(a[2].name, "c");
 	for (size_t i = 0; i < p->nenc && i < AGENT_MAX_ENCLAVES; i++)
-		memcpy(a[2].enclaves[a[2].nenclaves++], p->enc[i].name,
-		    strlen(p->enc[i].name) + 1);
+		agent_add_enclave(&a[2], p->enc[i].name);
 	acc = p->nres + p->nenc;
 	for (int i = 0; i < 3; i++)
 		acc += decide_all(p, &a[i]);

@@ -49,18 +49,14 @@ static void
 agent(struct agent *a, const char *enclave, const char *k1, const char *v1,
     const char *k2, const char *v2)
 {
-	memset(a, 0, sizeof(*a));
+	agent_clear(a);		/* callers keep a static: zeroed at first */
 	strcpy(a->name, "t");
 	if (enclave != NULL)
-		strcpy(a->enclaves[a->nenclaves++], enclave);
-	if (k1 != NULL) {
-		strcpy(a->labels[a->nlabels].key, k1);
-		strcpy(a->labels[a->nlabels++].value, v1);
-	}
-	if (k2 != NULL) {
-		strcpy(a->labels[a->nlabels].key, k2);
-		strcpy(a->labels[a->nlabels++].value, v2);
-	}
+		agent_add_enclave(a, enclave);
+	if (k1 != NULL)
+		agent_add_label(a, k1, v1);
+	if (k2 != NULL)
+		agent_add_label(a, k2, v2);
 }
 
 /* Decide a request of up to 4 names given as a NULL-terminated list. */
@@ -97,7 +93,7 @@ test_member(const struct policy *p)
 	const struct enclave *a = &p->enc[policy_enclave(p, "a")];
 	const struct enclave *b = &p->enc[policy_enclave(p, "b")];
 	const struct enclave *c = &p->enc[policy_enclave(p, "c")];
-	struct agent ag;
+	static struct agent ag;
 
 	agent(&ag, "a", NULL, NULL, NULL, NULL);
 	T_CHECK(decide_member(&ag, a) && !decide_member(&ag, b) &&
@@ -120,7 +116,7 @@ test_member(const struct policy *p)
 static void
 test_isolation(const struct policy *p)
 {
-	struct agent ag;
+	static struct agent ag;
 	struct grant g;
 
 	agent(&ag, "a", "team", "ops", NULL, NULL);
@@ -165,7 +161,7 @@ test_isolation(const struct policy *p)
 static void
 test_durations(const struct policy *p)
 {
-	struct agent ag;
+	static struct agent ag;
 	struct grant g;
 
 	/* Member of a (by name) and b (by label): web is in both. */
@@ -191,7 +187,7 @@ test_edges(void)
 	char names[2][KNOCK_NAME_MAX + 1];
 	const char *reason = NULL;
 	struct policy *p;
-	struct agent ag;
+	static struct agent ag;
 	struct grant g;
 
 	for (int i = 1; i < 100; i++)

@@ -51,11 +51,11 @@ make_agent(const char *name, const char *enclave, int revoked, int64_t expires,
 	memset(&a, 0, sizeof(a));
 	snprintf(a.name, sizeof(a.name), "%s", name);
 	memcpy(a.pk, k->pk, 32);
-	snprintf(a.enclaves[0], sizeof(a.enclaves[0]), "%s", enclave);
-	a.nenclaves = 1;
+	agent_add_enclave(&a, enclave);
 	a.revoked = revoked ? 1700000000 : 0;
 	a.expires = expires;
 	agent_write(cfg.agents, &a, 0);
+	agent_clear(&a);
 }
 
 static size_t
