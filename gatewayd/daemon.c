@@ -21,6 +21,7 @@
 #include "config.h"
 #include "control.h"
 #include "daemon.h"
+#include "daemon_int.h"
 #include "diag.h"
 #include "engine.h"
 #include "keyfile.h"
@@ -32,23 +33,6 @@
 #include "replay.h"
 #include "util.h"
 
-struct daemon {
-	struct gw_config cfg;
-	uint8_t *sk;			/* sodium_malloc'd identity */
-	uint8_t pk[KEY_PK_LEN];
-	struct nft *nft;
-	struct fw fw;
-	int priv_fd;			/* engine's end of the privsep socket */
-	int sig_fd;			/* engine: signals relayed by the parent */
-	struct audit *audit;
-	struct replay *replay;
-	struct engine *engine;
-	struct capture *cap[CONFIG_MAX_IFACES];
-	size_t ncap;
-	int inotify;
-	int control;
-	const char *dir;
-};
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -67,96 +51,6 @@ on_knock(const struct knock_pkt *k, void *arg)
 	struct daemon *d = arg;
 
 	engine_handle(d->engine, k, util_now_ms());
-}
-
-/* Load policy and agents; both or neither are taken. */
-static int
-load_rules(struct daemon *d)
-{
-	struct policy *p = policy_load(d->cfg.policy);
-	struct agentdb *db = p ? agentdb_load(d->cfg.agents) : NULL;
-
-	if (p == NULL || db == NULL) {
-		policy_free(p);
-		return -1;
-	}
-	engine_set_policy(d->engine, p, util_now_ms());
-	engine_set_agents(d->engine, db, util_now_ms());
-	log_info("loaded %zu resources, %zu enclaves, %zu agents", p->nres,
-	    p->nenc, agentdb_count(db));
-	return 0;
-}
-
-static void
-reload_agents(struct daemon *d)
-{
-	struct agentdb *db = agentdb_load(d->cfg.agents);
-
-	if (db == NULL) {
-		log_warn("agents not reloaded; the previous set stays in force");
-		return;
-	}
-	engine_set_agents(d->engine, db, util_now_ms());
-}
-
-/* Settings that only a restart can change. */
-static const char *
-restart_field(const struct gw_config *a, const struct gw_config *b)
-{
-	if (a->nifaces != b->nifaces ||
-	    memcmp(a->ifaces, b->ifaces, sizeof(a->ifaces)) != 0)
-		return "interface";
-	if (a->port != b->port)
-		return "port";
-	if (strcmp(a->table, b->table) != 0)
-		return "table";
-	if (strcmp(a->identity, b->identity) != 0)
-		return "identity";
-	if (strcmp(a->state, b->state) != 0 || strcmp(a->audit, b->audit) != 0 ||
-	    strcmp(a->control, b->control) != 0 || strcmp(a->agents, b->agents) != 0)
-		return "paths";
-	if (strcmp(a->user, b->user) != 0)
-		return "user";
-	if (a->nallow != b->nallow ||
-	    memcmp(a->allow, b->allow, a->nallow * sizeof(a->allow[0])) != 0)
-		return "allow";
-	return NULL;
-}
-
-/*
- * Re-read gateway.ini, policy.ini and agents.d; apply all or nothing. The
- * new gateway.ini may change what applies live (clock_skew,
- * allow_other_address, the policy path); the rest needs a restart.
- */
-static int
-reload_all(struct daemon *d)
-{
-	struct gw_config *c = malloc(sizeof(*c));
-	struct policy *p = NULL;
-	struct agentdb *db = NULL;
-	const char *field;
-	int ret = -1;
-
-	if (c == NULL || config_load(d->dir, c) != 0)
-		goto out;
-	if ((field = restart_field(&d->cfg, c)) != NULL) {
-		diag(c->file, 0, "changing '%s' needs a restart of the daemon", field);
-		goto out;
-	}
-	if ((p = policy_load(c->policy)) == NULL ||
-	    (db = agentdb_load(c->agents)) == NULL)
-		goto out;
-	log_info("reloaded: %zu resources, %zu enclaves, %zu agents", p->nres,
-	    p->nenc, agentdb_count(db));
-	d->cfg = *c;			/* the engine reads it by reference */
-	engine_set_agents(d->engine, db, util_now_ms());
-	engine_set_policy(d->engine, p, util_now_ms());
-	p = NULL;
-	ret = 0;
-out:
-	policy_free(p);
-	free(c);
-	return ret;
 }
 
 static int
@@ -204,7 +98,7 @@ setup(struct daemon *d, const struct daemon_opts *o)
 	}
 	d->engine = engine_new(&d->cfg, d->sk, d->pk,
 	    o->pcap_file ? NULL : &d->fw, d->audit, d->replay);
-	if (d->engine == NULL || load_rules(d) != 0)
+	if (d->engine == NULL || daemon_load_rules(d) != 0)
 		return -1;
 	if (o->pcap_file != NULL) {
 		d->cap[d->ncap] = capture_open_file(o->pcap_file, d->cfg.port);
@@ -261,66 +155,6 @@ drain_inotify(int fd)
 	while (read(fd, buf, sizeof(buf)) > 0)
 		changed = 1;
 	return changed;
-}
-
-/* One control request (fd is closed): answer, then "ok" or "error: ...". */
-static void
-serve_control(struct daemon *d, int fd)
-{
-	struct control_req req;
-	FILE *f;
-	long n;
-
-	if (control_read(fd, &req, 500) != 0 || (f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		return;
-	}
-	switch (req.op) {
-	case CONTROL_RELOAD:
-		if (reload_all(d) != 0) {
-			fprintf(f, "error: %s\n", diag_last());
-			goto out;
-		}
-		break;
-	case CONTROL_REVOKE:
-		reload_agents(d);	/* pick up the file spa-admin just wrote */
-		n = engine_revoke(d->engine, req.name, req.kill, util_now_ms());
-		if (n < 0) {
-			fprintf(f, "error: no agent '%s'\n", req.name);
-			goto out;
-		}
-		fprintf(f, "%s holds no live opening now", req.name);
-		if (req.kill)
-			fprintf(f, "; %ld connection%s cut", n, n == 1 ? "" : "s");
-		fprintf(f, "\n");
-		break;
-	case CONTROL_OPENINGS:
-		engine_write_openings(d->engine, f, util_now_ms());
-		break;
-	case CONTROL_AGENTS:
-		engine_write_agents(d->engine, f, util_now_ms());
-		break;
-	case CONTROL_METRICS:
-		engine_write_metrics(d->engine, f);
-		break;
-	}
-	fprintf(f, "ok\n");
-out:
-	fclose(f);		/* closes fd */
-}
-
-static void
-accept_control(struct daemon *d)
-{
-	int fd;
-
-	struct timeval tv = { 1, 0 };
-
-	/* A client that stops reading must not stall the daemon for long. */
-	while ((fd = accept4(d->control, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		serve_control(d, fd);
-	}
 }
 
 static int
@@ -392,16 +226,16 @@ loop(struct daemon *d)
 			if (pfd[i].revents & (POLLIN | POLLERR))
 				capture_dispatch(d->cap[i], on_knock, d);
 		if (r > 0 && (pfd[n - 1].revents & POLLIN) && drain_inotify(d->inotify))
-			reload_agents(d);
+			daemon_reload_agents(d);
 		if (r > 0 && (pfd[n - 2].revents & POLLIN))
-			accept_control(d);
+			daemon_accept_control(d);
 		if (r > 0 && (pfd[n - 3].revents & (POLLIN | POLLHUP)))
 			read_relay(d);
 		if (r > 0 && (pfd[n - 4].revents & POLLIN))
 			engine_drain(d->engine, util_now_ms());
 		if (got_hup) {
 			got_hup = 0;
-			if (reload_all(d) != 0)
+			if (daemon_reload_all(d) != 0)
 				log_warn("reload refused; the previous settings stay in force");
 		}
 		if (util_mono_ms() >= next_tick) {
@@ -467,7 +301,7 @@ run_engine(struct daemon *d, int fd)
 		return 1;
 	/* What a reload reads must be readable now, or revocations would be
 	 * silently ignored later. */
-	if (reload_all(d) != 0) {
+	if (daemon_reload_all(d) != 0) {
 		log_warn("the engine (uid %u) cannot read its configuration; give "
 		    "the daemon user read access (spa-admin init --user does)",
 		    (unsigned)getuid());
