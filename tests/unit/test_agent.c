@@ -1,5 +1,4 @@
 /* Tests for rules/agent.c and rules/agentdb.c. */
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "agent.h"
 #include "diag.h"
 #include "t.h"
+#include "tfile.h"
 #include "util.h"
 
 static char dir[] = "/tmp/spa-test-agent-XXXXXX";
@@ -35,22 +35,6 @@ put(const char *name, const char *text)
 	}
 }
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(p);
-}
-
-static int
-has(const char *want)
-{
-	if (strstr(diag_last(), want) != NULL)
-		return 1;
-	fprintf(stderr, "  want \"%s\" in: %s\n", want, diag_last());
-	return 0;
-}
-
 /* A base64 public key line for pk filled with byte b. */
 static const char *
 pkline(uint8_t b)
@@ -69,7 +53,7 @@ pkline(uint8_t b)
 	struct agent a_;						\
 	put(name, text);						\
 	T_CHECK(agent_load(at(name), &a_) == -1);			\
-	T_CHECK(has(want));						\
+	T_CHECK(t_has(want));						\
 	remove(at(name));						\
 } while (0)
 
@@ -212,18 +196,18 @@ test_db(void)
 	/* One bad file fails the whole load, naming file and line. */
 	put("db/bad.ini", "[agent]\nnope = 1\n");
 	T_CHECK(agentdb_load(at("db")) == NULL);
-	T_CHECK(has("bad.ini:2:"));
+	T_CHECK(t_has("bad.ini:2:"));
 	remove(at("db/bad.ini"));
 
 	/* Two agents with the same key: both files named. */
 	snprintf(text, sizeof(text), "[agent]\n%s", pkline(10));
 	put("db/twin.ini", text);
 	T_CHECK(agentdb_load(at("db")) == NULL);
-	T_CHECK(has("twin.ini") && has("a0.ini"));
+	T_CHECK(t_has("twin.ini") && t_has("a0.ini"));
 	remove(at("db/twin.ini"));
 
 	T_CHECK(agentdb_load(at("nonexistent")) == NULL);
-	T_CHECK(has("nonexistent"));
+	T_CHECK(t_has("nonexistent"));
 	db = agentdb_load(at("db/sub.d"));
 	T_CHECK(db != NULL && agentdb_count(db) == 0);
 	if (db != NULL) {
@@ -251,7 +235,7 @@ test_check_enclaves(void)
 	put("m.ini", text);
 	T_CHECK(agent_load(at("m.ini"), &a) == 0);
 	T_CHECK(agent_check_enclaves(&a, at("m.ini"), p) == 2);
-	T_CHECK(has("m.ini:4:") && has("lost"));
+	T_CHECK(t_has("m.ini:4:") && t_has("lost"));
 	a.nenclaves = 1;
 	T_CHECK(agent_check_enclaves(&a, at("m.ini"), p) == 0);
 	agent_clear(&a);
@@ -269,6 +253,6 @@ main(void)
 	test_bad();
 	test_db();
 	test_check_enclaves();
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	t_rm_tree(dir);
 	return T_DONE();
 }

@@ -1,5 +1,4 @@
 /* Tests for gatewayd/config.c: defaults, every key, errors with file:line. */
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include "config.h"
 #include "diag.h"
 #include "t.h"
+#include "tfile.h"
 
 static char dir[] = "/tmp/spa-test-config-XXXXXX";
 static char real[PATH_MAX];
@@ -29,22 +29,6 @@ put(const char *text)
 }
 
 static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(p);
-}
-
-static int
-has(const char *want)
-{
-	if (strstr(diag_last(), want) != NULL)
-		return 1;
-	fprintf(stderr, "  want \"%s\" in: %s\n", want, diag_last());
-	return 0;
-}
-
-static int
 is(const char *got, const char *rel)
 {
 	char want[PATH_MAX + 64];
@@ -56,7 +40,7 @@ is(const char *got, const char *rel)
 #define BAD(text, want) do {						\
 	put(text);							\
 	T_CHECK(config_load(dir, &c) == -1);				\
-	T_CHECK(has(want));						\
+	T_CHECK(t_has(want));						\
 } while (0)
 
 static void
@@ -164,7 +148,7 @@ test_bad(void)
 	BAD(FW("example.com tcp/22"), "gateway.ini:5:");
 #undef FW
 	T_CHECK(config_load("/nonexistent-spa-dir", &c) == -1);
-	T_CHECK(has("/nonexistent-spa-dir"));
+	T_CHECK(t_has("/nonexistent-spa-dir"));
 }
 
 static void
@@ -192,6 +176,6 @@ main(void)
 	test_full();
 	test_bad();
 	test_dir();
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	t_rm_tree(dir);
 	return T_DONE();
 }

@@ -1,5 +1,4 @@
 /* Tests for rules/decide.c: membership, isolation, durations, all or nothing. */
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 #include "decide.h"
 #include "diag.h"
 #include "t.h"
+#include "tfile.h"
 
 static char dir[] = "/tmp/spa-test-decide-XXXXXX";
 static char ppath[PATH_MAX];
@@ -25,13 +25,6 @@ static const char policy_text[] =
 	"labels = team=data, env=prod\n";
 
 static const char *const all[] = { "ssh", "web", "db", "dns" };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(p);
-}
 
 static struct policy *
 load(const char *text)
@@ -234,6 +227,6 @@ main(void)
 	}
 	policy_free(p);
 	test_edges();
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	t_rm_tree(dir);
 	return T_DONE();
 }

@@ -1,5 +1,4 @@
 /* Tests for rules/policy.c: parsing, validation with file:line, lookups. */
-#include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include "diag.h"
 #include "policy.h"
 #include "t.h"
+#include "tfile.h"
 
 static char dir[] = "/tmp/spa-test-policy-XXXXXX";
 static char ppath[PATH_MAX];
@@ -25,29 +25,13 @@ put(const char *text)
 	}
 }
 
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(p);
-}
-
-static int
-has(const char *want)
-{
-	if (strstr(diag_last(), want) != NULL)
-		return 1;
-	fprintf(stderr, "  want \"%s\" in: %s\n", want, diag_last());
-	return 0;
-}
-
 /* Loading text must fail, with want (e.g. "policy.ini:4:") in the message. */
 #define BAD(text, want) do {						\
 	struct policy *bad_;						\
 	put(text);							\
 	bad_ = policy_load(ppath);					\
 	T_CHECK(bad_ == NULL);						\
-	T_CHECK(has(want));						\
+	T_CHECK(t_has(want));						\
 	policy_free(bad_);						\
 } while (0)
 
@@ -275,6 +259,6 @@ main(void)
 	test_bad();
 	test_labels();
 	test_large();
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	t_rm_tree(dir);
 	return T_DONE();
 }
