@@ -1,0 +1,137 @@
+/*
+ * bench_verify: what one core of this machine does per second, on the exact
+ * operations a knock costs the daemon. The Ed25519 verification of a real
+ * knock is the ceiling the valid-knock throughput is compared with.
+ *
+ *   bench_verify [--cpu N] [--ms 1000]
+ *
+ * Prints key=value: verify_per_s (Ed25519 over a 184-byte knock), open_per_s
+ * (XChaCha20-Poly1305 open of its body: the check a forged knock fails),
+ * header_per_s (parse the header: where random bytes stop), session_per_s
+ * (the one-time X25519 knock-key derivation per agent), sign_per_s.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "benchlib.h"
+#include "knock.h"
+
+static volatile int sink;
+
+typedef int (*op_fn)(void *arg);
+
+struct ctx {
+	uint8_t pkt[KNOCK_MAX_LEN];
+	size_t len;
+	struct bench_agent a;
+	uint8_t gw_pk[KEY_PK_LEN], gw_sk[KEY_SK_LEN];
+	struct knock_hdr h;
+};
+
+static int
+op_verify(void *arg)
+{
+	struct ctx *c = arg;
+
+	return knock_verify_sig(c->pkt, c->len, c->a.pk);
+}
+
+static int
+op_open(void *arg)
+{
+	struct ctx *c = arg;
+	uint8_t plain[KNOCK_BODY_MAX];
+
+	return knock_open(c->pkt, c->len, &c->h, c->a.key, plain);
+}
+
+static int
+op_header(void *arg)
+{
+	struct ctx *c = arg;
+	struct knock_hdr h;
+
+	return knock_parse_header(c->pkt, c->len, &h);
+}
+
+static int
+op_session(void *arg)
+{
+	struct ctx *c = arg;
+	uint8_t k[KEY_SESSION_LEN];
+
+	return keys_session(c->gw_sk, c->a.pk, c->a.pk, c->gw_pk, k);
+}
+
+static int
+op_sign(void *arg)
+{
+	struct ctx *c = arg;
+	uint8_t sig[crypto_sign_BYTES];
+
+	return crypto_sign_detached(sig, NULL, c->pkt, c->len - KNOCK_SIG_LEN, c->a.sk);
+}
+
+/* Operations per second over about ms milliseconds. */
+static double
+rate(op_fn fn, void *arg, uint64_t ms)
+{
+	uint64_t t0 = bench_ns(), end = t0 + ms * 1000000ull, n = 0, now;
+	int acc = 0;
+
+	do {
+		for (int i = 0; i < 64; i++)
+			acc += fn(arg);
+		n += 64;
+	} while ((now = bench_ns()) < end);
+	sink = acc;
+	return (double)n * 1e9 / (double)(now - t0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "ms", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctx c;
+	uint64_t ms = 1000;
+	int ch, cpu = -1;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': cpu = (int)bench_num(optarg, "cpu"); break;
+		case 'm': ms = bench_num(optarg, "ms"); break;
+		default: return 2;
+		}
+	}
+	if (sodium_init() < 0 || ms == 0 || ms > 60000)
+		return 2;
+	if (cpu >= 0 && bench_pin(cpu) != 0) {
+		perror("sched_setaffinity");
+		return 1;
+	}
+	memset(&c, 0, sizeof(c));
+	crypto_sign_keypair(c.gw_pk, c.gw_sk);
+	crypto_sign_keypair(c.a.pk, c.a.sk);
+	keys_id(c.a.pk, c.a.id);
+	keys_session(c.a.sk, c.gw_pk, c.a.pk, c.gw_pk, c.a.key);
+	c.len = bench_knock(&c.a, c.gw_pk, bench_wall_ms(), "web", 30, c.pkt);
+	if (c.len == 0 || knock_parse_header(c.pkt, c.len, &c.h) != 0 ||
+	    op_verify(&c) != 0 || op_open(&c) != 0) {
+		fprintf(stderr, "bench_verify: self-check failed\n");
+		return 1;
+	}
+	printf("cpu=%d verify_per_s=%.0f", cpu, rate(op_verify, &c, ms));
+	printf(" open_per_s=%.0f", rate(op_open, &c, ms / 4 + 1));
+	printf(" header_per_s=%.0f", rate(op_header, &c, ms / 4 + 1));
+	printf(" session_per_s=%.0f", rate(op_session, &c, ms / 4 + 1));
+	printf(" sign_per_s=%.0f\n", rate(op_sign, &c, ms / 4 + 1));
+	return 0;
+}

@@ -1,0 +1,479 @@
+#!/bin/bash
+# spa-gateway benchmarks (issue 5). Usage: tests/bench/run.sh [--check]
+#
+#   (default)  the full suite, a few minutes: prints a table, writes
+#              build/bench/results.json and, with gnuplot, latency.png
+#   --check    every scenario at tiny scale, well under 60 s: proves the
+#              harness works and prints figures; asserts nothing on timing
+#
+# Scenarios: verify (the machine's Ed25519 ceiling), latency, throughput,
+# flood (forged and random), scale, fwknop. BENCH_ONLY="latency flood"
+# runs a subset; the sizes below can be overridden from the environment.
+# Topology and cleanup: see lib.sh. Reading the output: README.md here.
+
+set -u
+# BENCH_NICE=-10: run everything at a higher priority, to approximate a
+# dedicated gateway on a machine shared with other work (say so when quoting).
+if [ -n "${BENCH_NICE:-}" ] && [ -z "${BENCH_NICED:-}" ]; then
+	BENCH_NICED=1 exec nice -n "$BENCH_NICE" "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+
+MODE=full
+[ "${1:-}" = --check ] && MODE=check
+if [ "$MODE" = full ]; then
+	: "${BENCH_RUNS:=3}" "${BENCH_LAT_KNOCKS:=200}" "${BENCH_AGENTS:=20000}"
+	: "${BENCH_ROUNDS:=5}" "${BENCH_FLOOD_SECONDS:=5}" "${BENCH_FLOOD_KNOCKS:=100}"
+	: "${BENCH_SCALE_AGENTS:=100000}" "${BENCH_OPENINGS:=1000000}"
+	: "${BENCH_HOLD_MS:=20000}" "${BENCH_FWK_AGENTS:=10000}"
+	: "${BENCH_FWK_LAT_KNOCKS:=200}" "${BENCH_FWK_SECONDS:=10}" "${BENCH_VERIFY_MS:=1000}"
+	: "${BENCH_RECLAIM_S:=60}"
+else
+	: "${BENCH_RUNS:=1}" "${BENCH_LAT_KNOCKS:=20}" "${BENCH_AGENTS:=300}"
+	: "${BENCH_ROUNDS:=2}" "${BENCH_FLOOD_SECONDS:=1}" "${BENCH_FLOOD_KNOCKS:=10}"
+	: "${BENCH_SCALE_AGENTS:=2000}" "${BENCH_OPENINGS:=20000}"
+	: "${BENCH_HOLD_MS:=2000}" "${BENCH_FWK_AGENTS:=50}"
+	: "${BENCH_FWK_LAT_KNOCKS:=5}" "${BENCH_FWK_SECONDS:=2}" "${BENCH_VERIFY_MS:=200}"
+	: "${BENCH_RECLAIM_S:=3}"
+fi
+: "${BENCH_ONLY:=verify latency offline throughput flood scale fwknop}"
+: "${BENCH_RETRY_US:=30}"		# life of one connect attempt
+OUT=${BENCH_OUT:-$BUILD/bench}
+
+want() { case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# Source addresses (all inside namespaces this script made):
+LAT_BASE=10.211.4.0		# one /32 per latency sample, configured
+THR_BASE=10.64.0.0		# valid knocks, made up by the raw sender
+FORGED_BASE=10.128.0.0		# 2^21 sources each
+RANDOM_BASE=10.160.0.0
+NFT_BASE=10.32.0.0		# directly added openings
+# Agents: POOL that take turns for the steady-state samples, one fresh agent
+# per first-knock sample, then the throughput agents. Sources: one per sample.
+POOL=40
+NLAT=$(( POOL + BENCH_RUNS * BENCH_LAT_KNOCKS ))
+NSRC=$(( 2 * BENCH_RUNS * BENCH_LAT_KNOCKS + 2 * BENCH_FLOOD_KNOCKS ))
+
+bench_begin
+mkdir -p "$OUT"
+START_NS=$(date +%s%N)
+say "spa-gateway bench ($MODE): work dir $WORK"
+
+# --- set-up: the gateway, its agents, the service ----------------------------------
+
+setup_spa() {
+	ns_pair spa 10.211
+	sources "$LAT_BASE" "$NSRC"
+	DIR=$WORK/gw
+	gw_tree "$DIR"
+	note "registering $((NLAT + BENCH_AGENTS)) agents"
+	put gen.agents "$((NLAT + BENCH_AGENTS))"
+	put_kv gen "$("$BB/bench_gen" --config-dir "$DIR" --count "$((NLAT + BENCH_AGENTS))" \
+	    --sessions "$((NLAT + BENCH_AGENTS))" --creds "$WORK/creds.bin")"
+	tree_readable "$DIR"
+	service_start 3600
+	daemon_start "$DIR" daemon.spa
+}
+
+# dticks: "engine parent engine-waited" nanoseconds of the running daemon:
+# on a CPU, and runnable but waiting for one (the threads of the engine, such
+# as its verifiers, are summed).
+dticks() {
+	local p=0 e=0 w=0 t a b cs=0 pcs=0
+	[ "$EPID" != "$DPID" ] && p=$(cpu_ns "$DPID") &&
+	    pcs=$(awk '/^voluntary_ctxt/{print $2}' "/proc/$DPID/status")
+	for t in /proc/"$EPID"/task/*; do
+		read -r a b _ <"$t/schedstat" 2>/dev/null || continue
+		e=$((e + a)); w=$((w + b))
+		cs=$((cs + $(awk '/^voluntary_ctxt/{print $2}' "$t/status" 2>/dev/null || echo 0)))
+	done
+	echo "$e $p $w $cs $pcs"
+}
+
+# thread_ns: "tid ns" per engine thread (the main loop is the lowest tid).
+thread_ns() {
+	local t
+	for t in /proc/"$EPID"/task/*; do
+		echo "${t##*/} $(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0)"
+	done | sort -n
+}
+
+# put_threads PREFIX BEFORE AFTER: CPU seconds of each engine thread.
+put_threads() {
+	awk -v p="$1" 'NR == FNR { b[$1] = $2; next }
+	    { printf "%s.thread%d_cpu_s %.4f\n", p, i++, ($2 - b[$1]) / 1e9 }' \
+	    "$2" "$3" >>"$RES"
+}
+
+# put_cpu PREFIX "E0 P0" "E1 P1": CPU seconds of the engine and the parent.
+put_cpu() {
+	local e0 p0 e1 p1 w0 w1 c0 c1 q0 q1
+	read -r e0 p0 w0 c0 q0 <<<"$2"
+	read -r e1 p1 w1 c1 q1 <<<"$3"
+	put "$1.engine_sleeps" "$((c1 - c0))"
+	put "$1.parent_sleeps" "$((q1 - q0))"
+	put "$1.engine_runqueue_wait_s" "$(awk -v t=$((w1 - w0)) 'BEGIN{printf "%.4f", t/1e9}')"
+	put "$1.engine_cpu_s" "$(awk -v t=$((e1 - e0)) 'BEGIN{printf "%.4f", t/1e9}')"
+	put "$1.parent_cpu_s" "$(awk -v t=$((p1 - p0)) 'BEGIN{printf "%.4f", t/1e9}')"
+	put "$1.daemon_cpu_s" "$(awk -v t=$((e1 - e0 + p1 - p0)) 'BEGIN{printf "%.4f", t/1e9}')"
+}
+
+# perf_start NAME / perf_stop: with BENCH_PERF=1, sample the daemon (both
+# processes, every thread) and keep its hottest symbols in OUT/perf-NAME.txt.
+PERF_PID=
+perf_start() {
+	[ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null || return 0
+	PERF_NAME=$1
+	bg perf record -q -F 1999 -g -p "$EPID,$DPID" -o "$WORK/perf.$1.data" >/dev/null 2>&1
+	PERF_PID=$BG_PID
+	sleep 0.3
+}
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait_gone "$PERF_PID" 10 || stop "$PERF_PID"
+	{
+		echo "# share of the daemon's samples by binary, then by symbol"
+		perf report -q -i "$WORK/perf.$PERF_NAME.data" --no-children --sort dso \
+		    --stdio -g none 2>/dev/null | head -12
+		perf report -q -i "$WORK/perf.$PERF_NAME.data" --no-children --sort dso,symbol \
+		    --stdio -g none 2>/dev/null | grep -v 'libsodium.*0x0' | head -30
+	} >"$OUT/perf-$PERF_NAME.txt"
+	put "perf.$PERF_NAME" "$OUT/perf-$PERF_NAME.txt"
+	PERF_PID=
+}
+
+# --- 0: the machine's own ceiling ------------------------------------------------------
+
+# scenario_verify LABEL: Ed25519 verifications per second on each core, alone.
+scenario_verify() {
+	local cpu line
+	for cpu in $(seq 0 $(( $(nproc) - 1 ))); do
+		line=$("$BB/bench_verify" --cpu "$cpu" --ms "$BENCH_VERIFY_MS") ||
+		    die "bench_verify"
+		put_kv "verify.$1.cpu$cpu" "$line"
+	done
+	put "verify.$1.loadavg" "$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+# --- 1: knock-to-open latency ---------------------------------------------------------
+
+# lat_run PREFIX AGENT AGENTS SRC COUNT GAP_US OUTFILE [WARM]: COUNT knocks,
+# sample k from its own configured source LAT_BASE+SRC+k, by agent AGENT+k
+# (AGENTS 0: a fresh agent each) or by AGENTS agents taking turns from
+# AGENT; WARM: they knock once first, from the agent's main address.
+lat_run() {
+	local line extra=()
+	[ "$3" -gt 0 ] && extra+=(--agents "$3")
+	[ -n "${8:-}" ] && extra+=(--warm-src "$AG_IP")
+	line=$(ag "$BB/bench_lat" spa --creds "$WORK/creds.bin" --first "$2" \
+	    --count "$5" --gw "$GW_IP" --src-base "$(ip_add "$LAT_BASE" "$4")" \
+	    --gap-us "$6" --retry-us "$BENCH_RETRY_US" --timeout-ms 1000 \
+	    --out "$7" "${extra[@]}") || die "bench_lat failed"
+	put_kv "$1" "$line"
+	say "    $1: $line"
+}
+
+scenario_latency() {
+	local r k=$BENCH_LAT_KNOCKS
+	note "latency: $BENCH_RUNS x $k knocks by $POOL agents taking turns (steady state)"
+	put latency.loadavg "$(cut -d' ' -f1 /proc/loadavg)"
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		lat_run "latency.spa.run$r" 0 "$POOL" "$(( (r - 1) * k ))" "$k" 2000 \
+		    "$WORK/lat.spa.$r.txt" warm
+	done
+	note "latency: $BENCH_RUNS x $k first knocks of fresh agents (knock key derived)"
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		lat_run "latency.spa_first.run$r" "$(( POOL + (r - 1) * k ))" 0 \
+		    "$(( (BENCH_RUNS + r - 1) * k ))" "$k" 2000 "$WORK/lat.first.$r.txt"
+	done
+	cat "$WORK"/lat.spa.*.txt >"$OUT/latency-spa.txt"
+	cat "$WORK"/lat.first.*.txt >"$OUT/latency-spa-first.txt"
+	# The floor: run 1's sources are still open, so the first connect wins;
+	# what is left is the knock's send and one SYN / SYN-ACK on the veth.
+	note "latency: floor (sources already open)"
+	lat_run latency.floor 0 "$POOL" 0 "$k" 2000 "$WORK/lat.floor.txt"
+}
+
+# --- 1b: the engine alone: offline mode, decide only (no capture, no firewall) --
+
+scenario_offline() {
+	local d=$WORK/offline r n=$BENCH_AGENTS f real user sys ok base cold
+	local TIMEFORMAT='%R %U %S'
+	note "offline: spa-gatewayd --pcap-file, $n agents x 3 valid knocks, decide only"
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		# one: start-up alone; cold: each agent's first knock (knock key
+		# derived); all: then two more each (the steady state). Stamped
+		# 20 s ahead, made afresh each run: the offline daemon's replay
+		# floor is its start time.
+		for f in one cold all; do
+			"$BB/bench_send" valid --pcap-out "$WORK/$f.pcap" --dst-mac "$GW_MAC" \
+			    --dst "$GW_IP" --src-base 10.96.0.0 --creds "$WORK/creds.bin" \
+			    --first "$NLAT" --count "$([ $f = one ] && echo 1 || echo "$n")" \
+			    --rounds "$([ $f = all ] && echo 3 || echo 1)" --ts-offset-ms 20000 \
+			    >/dev/null || die "bench_send --pcap-out"
+		done
+		for f in one cold all; do
+			rm -rf "$d"
+			cp -a "$DIR" "$d"
+			# gateway.ini names its paths in full: point them at the copy.
+			sed -i "s|$DIR/|$d/|" "$d/gateway.ini"
+			rm -rf "$d/state" "$d/audit.log" "$d"/daemon.log
+			read -r real user sys < <({ time "$BUILD/spa-gatewayd" --config-dir "$d" \
+			    --pcap-file "$WORK/$f.pcap" >/dev/null 2>&1; } 2>&1)
+			ok=$(grep -c '"reason":"ok"' "$d/audit.log" 2>/dev/null)
+			case $f in
+			one) base=$real ;;
+			cold) cold=$real
+			    put "offline.run$r.cold_per_s" "$(awk -v o="$ok" -v a="$real" -v b="$base" 'BEGIN{printf "%.0f", o / (a - b)}')" ;;
+			all) put "offline.run$r.ok" "$ok"
+			    put "offline.run$r.cpu_s" "$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.3f", u + s}')"
+			    put "offline.run$r.ok_per_s" "$(awk -v o="$((ok - n))" -v a="$real" -v b="$cold" 'BEGIN{printf "%.0f", o / (a - b)}')"
+			    say "    offline.run$r: $ok accepted; steady $(awk -v o="$((ok - n))" -v a="$real" -v b="$cold" 'BEGIN{printf "%.0f", o / (a - b)}')/s" ;;
+			esac
+		done
+	done
+	rm -rf "$d"
+}
+
+# --- 2: valid-knock throughput ----------------------------------------------------------
+
+# send_valid PREFIX SRC_OFFSET ROUNDS RATE: N distinct agents x ROUNDS knocks.
+send_valid() {
+	local off ticks0 ticks1 line
+	off=$(audit_size "$DIR")
+	metrics "$DIR" >"$WORK/m0"
+	ticks0=$(dticks)
+	thread_ns >"$WORK/t0"
+	[ "$1" = throughput.spa.run1 ] && perf_start throughput
+	line=$(ag "$BB/bench_send" valid --ifname eth0 --dst-mac "$GW_MAC" \
+	    --dst "$GW_IP" --src-base "$(ip_add "$THR_BASE" "$2")" \
+	    --creds "$WORK/creds.bin" --first "$NLAT" --count "$BENCH_AGENTS" \
+	    --rounds "$3" --rate "$4" --seconds 60 --max-packets 10000000) ||
+	    die "bench_send valid"
+	audit_quiet "$DIR" 120
+	[ "$1" = throughput.spa.run1 ] && perf_stop
+	ticks1=$(dticks)
+	thread_ns >"$WORK/t1"
+	put_threads "$1" "$WORK/t0" "$WORK/t1"
+	metrics "$DIR" >"$WORK/m1"
+	put_kv "$1" "$line"
+	put_cpu "$1" "$ticks0" "$ticks1"
+	metrics_delta "$1" "$WORK/m0" "$WORK/m1"
+	audit_stats "$DIR" "$off" "$1"
+	say "    $1: $line; $(grep "^$1\.\(ok\|ok_per_s\|lost\) " "$RES" | awk '{printf "%s=%s ", $1, $2}' | sed "s/$1\.//g")"
+}
+
+scenario_throughput() {
+	local r n=$(( BENCH_AGENTS * BENCH_ROUNDS ))
+	# Warm-up: every agent's first knock also derives its knock key (X25519,
+	# once per agent per daemon life); paced so that none is lost.
+	put throughput.loadavg "$(cut -d' ' -f1 /proc/loadavg)"
+	note "throughput: warm-up, one knock per agent ($BENCH_AGENTS agents)"
+	send_valid throughput.spa.warmup 0 1 4000
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		note "throughput: run $r, $BENCH_AGENTS agents x $BENCH_ROUNDS knocks, max rate"
+		send_valid "throughput.spa.run$r" "$(( BENCH_AGENTS + (r - 1) * n ))" \
+		    "$BENCH_ROUNDS" 0
+	done
+}
+
+# --- 3: flood rejection ----------------------------------------------------------------------
+
+# scenario_flood MODE BASE LATFIRST
+scenario_flood() {
+	local mode=$1 p=flood.$1 off ticks0 ticks1 line lat_pid drops0 drops1
+	note "flood: $mode for ${BENCH_FLOOD_SECONDS}s, $BENCH_FLOOD_KNOCKS legitimate knocks during it"
+	off=$(audit_size "$DIR")
+	metrics "$DIR" >"$WORK/m0"
+	ticks0=$(dticks)
+	drops0=$(gw cat /sys/class/net/eth0/statistics/rx_dropped)
+	put "$p.loadavg" "$(cut -d' ' -f1 /proc/loadavg)"
+	# The legitimate agents start once the flood runs, and end before it.
+	( sleep 0.3; lat_run "$p.lat" 0 "$POOL" "$3" "$BENCH_FLOOD_KNOCKS" \
+	    "$(( BENCH_FLOOD_SECONDS * 600000 / BENCH_FLOOD_KNOCKS ))" \
+	    "$WORK/lat.flood.$mode.txt" ) >"$WORK/flood.$mode.lat" 2>&1 &
+	lat_pid=$!
+	BENCH_PIDS+=("$lat_pid")
+	perf_start "flood-$mode"
+	line=$(ag "$BB/bench_send" "$mode" --ifname eth0 --dst-mac "$GW_MAC" \
+	    --dst "$GW_IP" --src-base "$2" --sources 2097152 \
+	    --creds "$WORK/creds.bin" --count "$((NLAT + BENCH_AGENTS))" \
+	    --seconds "$BENCH_FLOOD_SECONDS" --max-packets 100000000) ||
+	    die "bench_send $mode"
+	perf_stop
+	wait_gone "$lat_pid" 30 || die "latency during the flood did not finish"
+	cat "$WORK/flood.$mode.lat"
+	audit_quiet "$DIR" 60
+	ticks1=$(dticks)
+	metrics "$DIR" >"$WORK/m1"
+	drops1=$(gw cat /sys/class/net/eth0/statistics/rx_dropped)
+	put_kv "$p" "$line"
+	put_cpu "$p" "$ticks0" "$ticks1"
+	metrics_delta "$p" "$WORK/m0" "$WORK/m1"
+	put "$p.veth_rx_dropped" "$((drops1 - drops0))"
+	audit_stats "$DIR" "$off" "$p"
+	say "    $p: $line"
+}
+
+# --- 4: scale -------------------------------------------------------------------------------
+
+slab_kib() { awk '/^Slab:/{print $2}' /proc/meminfo; }
+
+scenario_scale() {
+	local d=$WORK/scale r line t0 t1 s0 s1 s2 n last deadline ticks0
+	note "scale: $BENCH_SCALE_AGENTS agents, $BENCH_OPENINGS openings"
+	gw_tree "$d"
+	put_kv scale.gen "$("$BB/bench_gen" --config-dir "$d" --count "$BENCH_SCALE_AGENTS" --prefix s)"
+	tree_readable "$d"
+	for ((r = 1; r <= 3; r++)); do
+		t0=$(date +%s%N)
+		"$BUILD/spa-gatewayd" --config-dir "$d" --check >/dev/null || die "check failed"
+		put "scale.check.run$r.ms" "$(ms_between "$t0" "$(date +%s%N)")"
+	done
+	line=$("$BB/bench_scale" --agents "$d/agents.d" --openings "$BENCH_OPENINGS") ||
+	    die "bench_scale"
+	put_kv scale.inproc.agents "$(sed -n 1p <<<"$line")"
+	put_kv scale.inproc.openings "$(sed -n 2p <<<"$line")"
+	daemon_start "$d" scale.daemon 3
+	n=1200
+	while [ "$n" -gt 0 ] && ! grep -q '^reload=3' "$NOTIFY_OUT"; do
+		alive "$NOTIFY_PID" || break
+		sleep 0.1; n=$((n - 1))
+	done
+	grep '^reload=' "$NOTIFY_OUT" >"$WORK/reloads" || { cat "$NOTIFY_OUT" "$DLOG"; die "no reload figures"; }
+	while read -r line; do
+		put_kv "scale.reload.run$(kv reload "$line")" "$line"
+	done <"$WORK/reloads"
+	# The same reload through the control socket: spa-admin waits for it.
+	for ((r = 1; r <= 3; r++)); do
+		t0=$(date +%s%N)
+		"$BUILD/spa-admin" --config-dir "$d" reload >/dev/null 2>&1 || note "spa-admin reload failed"
+		put "scale.admin_reload.run$r.ms" "$(ms_between "$t0" "$(date +%s%N)")"
+	done
+	daemon_mem scale.reloaded
+	# The per-knock firewall cost: one element per netlink batch, as a knock.
+	put_kv scale.nft_single "$(gw "$BB/bench_nft" --table spa_gateway --count 2000 \
+	    --batch 1 --timeout-ms 3000 --src-base 10.48.0.0)"
+	sleep 3.5
+	# Many live openings at once, straight into the daemon's own set.
+	s0=$(slab_kib)
+	ticks0=$(dticks)
+	line=$(gw "$BB/bench_nft" --table spa_gateway --count "$BENCH_OPENINGS" \
+	    --batch 1024 --timeout-ms "$BENCH_HOLD_MS" --src-base "$NFT_BASE") || die "bench_nft"
+	t1=$(date +%s%N)
+	put_kv scale.nft "$line"
+	s1=$(slab_kib)
+	put scale.nft.kernel_slab_kib "$((s1 - s0))"
+	last=$(ip_add "$NFT_BASE" "$((BENCH_OPENINGS - 1))")
+	# The effect, not a listing (the nft CLI dumps a whole set to look up
+	# one element: seconds at this size): a connect from the last opening's
+	# source gets through while it is held...
+	ip -n "$AG" addr add "$last/32" dev eth0
+	ip -n "$GW" neigh replace "$last" lladdr "$AG_MAC" dev eth0 nud permanent
+	ip -n "$GW" route add "$last/32" dev eth0
+	put_kv scale.nft.probe_live "$(ag "$BB/bench_lat" probe --gw "$GW_IP" --src-base "$last" \
+	    --timeout-ms 300)"
+	daemon_mem scale.held
+	# ...and not once its timeout has passed, even before the kernel's
+	# garbage collection has removed it.
+	deadline=$(( t1 + BENCH_HOLD_MS * 1000000 ))
+	while [ "$(date +%s%N)" -lt "$deadline" ]; do sleep 0.05; done
+	put_kv scale.nft.probe_expired "$(ag "$BB/bench_lat" probe --gw "$GW_IP" --src-base "$last" \
+	    --timeout-ms 300)"
+	# And the kernel's garbage collection gives the memory back.
+	n=$(( BENCH_RECLAIM_S * 10 ))
+	while [ "$n" -gt 0 ]; do
+		s2=$(slab_kib)
+		[ $(( (s2 - s0) * 10 )) -le $(( s1 - s0 )) ] && break
+		sleep 0.1; n=$((n - 1))
+	done
+	put scale.nft.reclaimed_after_deadline_ms "$(ms_between "$deadline" "$(date +%s%N)")"
+	put_cpu scale.held "$ticks0" "$(dticks)"
+	daemon_mem scale.final
+	daemon_stop
+}
+
+# --- machine, versions, report ---------------------------------------------------------------
+
+describe() {
+	put machine.nproc "$(nproc)"
+	put machine.cpu "\"$(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo)\""
+	put machine.kernel "$(uname -r)"
+	put machine.os "\"$(. /etc/os-release && echo "$PRETTY_NAME")\""
+	put machine.mem_kib "$(awk '/^MemTotal/{print $2}' /proc/meminfo)"
+	put versions.spa_gateway "$("$BUILD/spa-gatewayd" --version | awk '{print $2}')"
+	put versions.git "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo none)"
+	put versions.gatewayd_sha256 "$(sha256sum "$BUILD/spa-gatewayd" | cut -c1-16)"
+	put params.nice "${BENCH_NICE:-0}"
+	put versions.libsodium "$(pkg-config --modversion libsodium)"
+	put versions.libpcap "$(pkg-config --modversion libpcap)"
+	put versions.libnftnl "$(pkg-config --modversion libnftnl)"
+	put versions.fwknop "$(dpkg-query -W -f='${Version}' fwknop-server 2>/dev/null || echo none)"
+	put mode "$MODE"
+	put date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	put params.runs "$BENCH_RUNS"
+	put params.latency_knocks "$BENCH_LAT_KNOCKS"
+	put params.agents "$BENCH_AGENTS"
+	put params.rounds "$BENCH_ROUNDS"
+	put params.flood_seconds "$BENCH_FLOOD_SECONDS"
+	put params.retry_us "$BENCH_RETRY_US"
+	put params.pool_agents "$POOL"
+	put machine.loadavg_start "$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+plot() {
+	command -v gnuplot >/dev/null || return 0
+	[ -s "$OUT/latency-spa.txt" ] || return 0
+	local f
+	for f in spa fwknop; do
+		[ -s "$OUT/latency-$f.txt" ] || continue
+		awk '$1 >= 0 {print $1 / 1000}' "$OUT/latency-$f.txt" | sort -g |
+		    awk '{v[NR] = $1} END {for (i = 1; i <= NR; i++) print v[i], i / NR}' \
+		    >"$WORK/cdf.$f"
+	done
+	{
+		echo "set terminal png size 900,540"
+		echo "set output '$OUT/latency.png'"
+		echo "set title 'Knock-to-open latency seen by the agent (CDF)'"
+		echo "set xlabel 'ms from knock sent to TCP connect (log)'"
+		echo "set ylabel 'fraction of knocks'"
+		echo "set logscale x"
+		echo "set grid"
+		echo "set key bottom right"
+		printf "plot '%s' using 1:2 with lines lw 2 title 'spa-gateway'" "$WORK/cdf.spa"
+		[ -s "$WORK/cdf.fwknop" ] &&
+		    printf ", '%s' using 1:2 with lines lw 2 title 'fwknop (defaults)'" "$WORK/cdf.fwknop"
+		echo
+	} >"$WORK/plot.gp"
+	gnuplot "$WORK/plot.gp" 2>/dev/null && put plot "$OUT/latency.png"
+}
+
+# --- main ---------------------------------------------------------------------------------------
+
+describe
+want verify && scenario_verify before
+if want latency || want offline || want throughput || want flood; then
+	setup_spa
+	want latency && scenario_latency
+	want offline && scenario_offline
+	want throughput && scenario_throughput
+	want verify && scenario_verify after
+	if want flood; then
+		scenario_flood forged "$FORGED_BASE" "$(( 2 * BENCH_RUNS * BENCH_LAT_KNOCKS ))"
+		scenario_flood random "$RANDOM_BASE" \
+		    "$(( 2 * BENCH_RUNS * BENCH_LAT_KNOCKS + BENCH_FLOOD_KNOCKS ))"
+	fi
+	daemon_mem daemon.spa.final
+	daemon_stop
+fi
+want scale && { [ -n "${GW:-}" ] || { ns_pair spa 10.211; service_start 900; }; scenario_scale; }
+if want fwknop; then
+	. "$BENCH_DIR/fwknop.sh"
+	scenario_fwknop
+fi
+want verify && scenario_verify end
+put machine.loadavg_end "$(cut -d' ' -f1 /proc/loadavg)"
+put seconds "$(ms_between "$START_NS" "$(date +%s%N)" | awk '{printf "%.0f", $1 / 1000}')"
+plot
+"$PY" "$BENCH_DIR/report.py" final "$RES" "$OUT/results.json" || die "report failed"
