@@ -52,7 +52,10 @@ void audit_close(struct audit *a);
 /* Count and (subject to the refusal budget) write one decision. */
 void audit_log(struct audit *a, const struct audit_rec *r, uint64_t now_ms);
 
-/* Once a second: write the summary of lines held back, if any. */
+/* Write out the buffered lines (after each burst of knocks). */
+void audit_flush(struct audit *a);
+
+/* Once a second: write the summary of lines held back, if any, and flush. */
 void audit_tick(struct audit *a, uint64_t now_ms);
 
 /* Decisions counted for a reason since start. */

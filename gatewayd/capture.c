@@ -244,13 +244,13 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 }
 
 int
-capture_dispatch(struct capture *c, capture_fn fn, void *arg)
+capture_dispatch(struct capture *c, int max, capture_fn fn, void *arg)
 {
 	int n;
 
 	c->fn = fn;
 	c->arg = arg;
-	n = pcap_dispatch(c->p, -1, on_packet, (u_char *)c);
+	n = pcap_dispatch(c->p, max, on_packet, (u_char *)c);
 	if (n == PCAP_ERROR) {
 		diag(NULL, 0, "capture: %s", pcap_geterr(c->p));
 		return -1;

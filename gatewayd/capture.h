@@ -33,9 +33,9 @@ void capture_close(struct capture *c);
 /* A descriptor to poll for readability (live only; -1 offline). */
 int capture_fd(const struct capture *c);
 
-/* Hand every available packet to fn; returns the count, -1 on error, -2 at
- * the end of an offline file. */
-int capture_dispatch(struct capture *c, capture_fn fn, void *arg);
+/* Hand up to max available packets (-1: all) to fn; returns the count, -1 on
+ * error, -2 at the end of an offline file. */
+int capture_dispatch(struct capture *c, int max, capture_fn fn, void *arg);
 
 /* Packets the kernel dropped for lack of buffer space (live only). */
 unsigned capture_drops(struct capture *c);

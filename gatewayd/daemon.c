@@ -157,10 +157,28 @@ drain_inotify(int fd)
 	return changed;
 }
 
+/*
+ * One burst from a capture: the first knock may be verified on the loop
+ * (no thread wake-up on a lone knock's path), the rest go to the workers;
+ * then the grants of the burst are committed in one firewall batch.
+ */
+#define BURST_MAX 512
+
+static void
+read_burst(struct daemon *d, struct capture *c)
+{
+	engine_set_inline(d->engine, 1);
+	if (capture_dispatch(c, 1, on_knock, d) == 1) {
+		engine_set_inline(d->engine, 0);
+		capture_dispatch(c, BURST_MAX, on_knock, d);
+	}
+	engine_drain(d->engine, util_now_ms());
+}
+
 static int
 offline(struct daemon *d)
 {
-	while (capture_dispatch(d->cap[0], on_knock, d) >= 0)
+	while (capture_dispatch(d->cap[0], -1, on_knock, d) >= 0)
 		;
 	return 0;
 }
@@ -224,7 +242,7 @@ loop(struct daemon *d)
 		}
 		for (size_t i = 0; r > 0 && i < d->ncap; i++)
 			if (pfd[i].revents & (POLLIN | POLLERR))
-				capture_dispatch(d->cap[i], on_knock, d);
+				read_burst(d, d->cap[i]);
 		if (r > 0 && (pfd[n - 1].revents & POLLIN) && drain_inotify(d->inotify))
 			daemon_reload_agents(d);
 		if (r > 0 && (pfd[n - 2].revents & POLLIN))

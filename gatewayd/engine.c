@@ -13,6 +13,7 @@
 #include "ratelimit.h"
 #include "util.h"
 #include "verifier.h"
+#include "batch.h"
 
 /* Per-source limit before the symmetric check; per-agent limit after it and
  * before the signature, so forgers cannot spend an agent's budget. */
@@ -34,7 +35,17 @@ struct engine {
 	struct srclimit *src;
 	struct openings *open;
 	struct verifier *verifier;
+	struct batch *batch;
+	int threads;			/* verification workers */
+	int may_inline;			/* verify on the loop when idle */
 };
+
+/* Steps 11-12 for every grant queued: one firewall batch, then the audit. */
+static int
+commit(struct engine *g, uint64_t now_ms)
+{
+	return batch_commit(g->batch, g->fw, g->open, g->audit, now_ms);
+}
 
 struct engine *
 engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
@@ -54,8 +65,10 @@ engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
 	g->src = srclimit_new(SRC_SLOTS, SRC_RATE, SRC_BURST);
 	g->open = openings_new();
 	g->verifier = verifier_new(0);
+	g->batch = batch_new();
+	g->may_inline = 1;
 	if (g->keys == NULL || g->src == NULL || g->open == NULL ||
-	    g->verifier == NULL) {
+	    g->verifier == NULL || g->batch == NULL) {
 		diag(NULL, 0, "out of memory");
 		engine_free(g);
 		return NULL;
@@ -69,6 +82,7 @@ engine_free(struct engine *g)
 	if (g == NULL)
 		return;
 	verifier_free(g->verifier);
+	batch_free(g->batch);
 	keycache_free(g->keys);
 	srclimit_free(g->src);
 	openings_free(g->open);
@@ -136,6 +150,7 @@ engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
 {
 	struct agentdb *old = g->agents;
 
+	commit(g, now_ms);
 	g->agents = db;
 	for (size_t i = 0; old != NULL && i < agentdb_count(old); i++) {
 		const struct agent *a = agentdb_at(old, i);
@@ -201,6 +216,7 @@ engine_set_policy(struct engine *g, struct policy *p, uint64_t now_ms)
 	struct opening *gone = NULL;
 	size_t n = 0;
 
+	commit(g, now_ms);	/* queued grants point into the old policy */
 	policy_free(g->policy);
 	g->policy = p;
 	if (openings_filter(g->open, disallowed, &c, &gone, &n) == 0 && n > 0)
@@ -299,7 +315,7 @@ refuse(struct engine *g, struct audit_rec *rec, enum reason r, uint64_t now_ms)
 	return r;
 }
 
-/* Steps 10-12: decide, open, audit. */
+/* Step 10, queueing 11 and 12: decide, then the opening waits in the batch. */
 static enum reason
 grant(struct engine *g, const struct agent *a, const struct knock_body *b,
     const struct spa_addr *target, struct audit_rec *rec, uint64_t now_ms)
@@ -334,14 +350,12 @@ grant(struct engine *g, const struct agent *a, const struct knock_body *b,
 	rec->nres = n;
 	if (n == 0)
 		return refuse(g, rec, REASON_NOT_ENTITLED, now_ms);
-	if (g->fw != NULL && g->fw->ops->add(g->fw->ctx, e, n) != 0)
-		return refuse(g, rec, REASON_FIREWALL_ERROR, now_ms);
-	for (size_t i = 0; i < n; i++)
-		openings_add(g->open, a->key_id, &e[i], now_ms + e[i].timeout_ms);
 	rec->duration = longest;
 	rec->expires_ms = now_ms + (uint64_t)longest * 1000;
 	rec->reason = REASON_OK;
-	audit_log(g->audit, rec, now_ms);
+	if (batch_full(g->batch, n))
+		commit(g, now_ms);
+	batch_add(g->batch, a->key_id, e, n, rec);
 	return REASON_OK;
 }
 
@@ -398,6 +412,11 @@ engine_drain(struct engine *g, uint64_t now_ms)
 		last = (int)finish(g, j, now_ms);
 		verifier_put(g->verifier, j);
 	}
+	/* A decision is final once committed: ok may have become a refusal. */
+	if (commit(g, now_ms) != 0 && last == REASON_OK)
+		last = REASON_FIREWALL_ERROR;
+	replay_sync(g->replay);
+	audit_flush(g->audit);
 	return last;
 }
 
@@ -447,8 +466,8 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 	memcpy(j->pk, a->pk, KEY_PK_LEN);
 	j->h = h;
 	j->src = k->src;
-	verifier_submit(g->verifier, j);
-	return engine_drain(g, now_ms);
+	verifier_submit(g->verifier, j, g->threads == 0 || g->may_inline);
+	return g->threads == 0 ? engine_drain(g, now_ms) : ENGINE_PENDING;
 }
 
 int
@@ -460,7 +479,14 @@ engine_set_threads(struct engine *g, int n)
 		return -1;
 	verifier_free(g->verifier);	/* nothing is in flight at start */
 	g->verifier = v;
+	g->threads = n;
 	return 0;
+}
+
+void
+engine_set_inline(struct engine *g, int may)
+{
+	g->may_inline = may;
 }
 
 int

@@ -50,12 +50,19 @@ int engine_set_threads(struct engine *g, int n);
 
 #define ENGINE_PENDING (-1)
 
-/* Handle one captured datagram. Returns the decision's reason, or
- * ENGINE_PENDING while its signature is checked on a worker. */
+/* Handle one captured datagram. Without worker threads the decision is made
+ * (and committed) before it returns, and it returns the reason. With
+ * workers it returns ENGINE_PENDING for a knock that passed the cheap
+ * checks: call engine_drain after a burst of packets. */
 int engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms);
 
+/* May the loop verify the next knock itself when no worker is busy? Yes for
+ * the first packet of a burst (latency), no for the rest (throughput). */
+void engine_set_inline(struct engine *g, int may);
+
 /* Readable when workers finished checks (-1 without workers); then call
- * engine_drain, which decides them (returning the last reason). */
+ * engine_drain, which decides them, commits the grants in one firewall
+ * batch and writes their audit lines (returning the last reason). */
 int engine_fd(const struct engine *g);
 int engine_drain(struct engine *g, uint64_t now_ms);
 

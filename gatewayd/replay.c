@@ -38,6 +38,7 @@ struct replay {
 	int fd;
 	uint64_t floor_ms;		/* global */
 	uint64_t horizon_ms;		/* written to the file */
+	uint64_t seen_ms;		/* latest acceptance, not yet written */
 	off_t end;			/* where the next record goes */
 	uint32_t window_ms;
 	struct slot *slot;
@@ -289,12 +290,20 @@ fail:
 }
 
 void
+replay_sync(struct replay *r)
+{
+	advance_horizon(r, r->seen_ms);
+}
+
+void
 replay_close(struct replay *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fd >= 0)
+	if (r->fd >= 0) {
+		replay_sync(r);
 		close(r->fd);
+	}
 	free(r->slot);
 	free(r->af);
 	free(r);
@@ -335,7 +344,8 @@ replay_insert(struct replay *r, uint64_t id, uint64_t ts_ms,
 	s.expire_ms = (ts_ms > now_ms ? ts_ms : now_ms) + r->window_ms + 1;
 	put(r->slot, r->cap, hash(r, nonce), &s);
 	r->count++;
-	advance_horizon(r, now_ms);
+	if (now_ms > r->seen_ms)
+		r->seen_ms = now_ms;	/* written by replay_sync */
 	if (ts_ms > now_ms) {
 		/* Stamped ahead of our clock: after a restart only a per-agent
 		 * floor covers it. */

@@ -30,6 +30,10 @@ int replay_check(struct replay *r, uint64_t id, uint64_t ts_ms,
 int replay_insert(struct replay *r, uint64_t id, uint64_t ts_ms,
     const uint8_t nonce[24], uint64_t now_ms);
 
+/* Write the horizon (after each burst): only a clock stepped back across a
+ * restart needs it, as the start time is a floor already. */
+void replay_sync(struct replay *r);
+
 /* Entries held (for tests and metrics). */
 uint64_t replay_size(const struct replay *r);
 

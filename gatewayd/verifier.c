@@ -144,10 +144,10 @@ verifier_job(struct verifier *v)
 }
 
 void
-verifier_submit(struct verifier *v, struct verify_job *j)
+verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 {
 	pthread_mutex_lock(&v->lock);
-	if (v->nthreads == 0 || v->busy == 0) {
+	if (v->nthreads == 0 || (may_inline && v->busy == 0)) {
 		/* Idle: verify here, no wake-up on the knock's path. */
 		pthread_mutex_unlock(&v->lock);
 		verify(j);

@@ -37,8 +37,9 @@ void verifier_free(struct verifier *v);
 
 /* A free job, or NULL when all are in flight (the caller refuses: busy). */
 struct verify_job *verifier_job(struct verifier *v);
-/* Verify job: inline when idle, else on a worker. */
-void verifier_submit(struct verifier *v, struct verify_job *job);
+/* Verify job: inline when may_inline and no worker is busy, else on a
+ * worker. */
+void verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Readable when finished jobs wait (an eventfd); -1 without workers. */
 int verifier_fd(const struct verifier *v);
 /* Next finished job, or NULL; give it back with verifier_put. */

@@ -78,6 +78,34 @@ knock(const struct agentkey *k, const uint8_t *gw, uint64_t ts,
 	return knock_build(out, &h, &b, k->key, k->sk);
 }
 
+/* A firewall that refuses everything, and one that counts what it got. */
+static size_t fw_elems;
+
+static int
+fw_refuse(void *ctx, const struct fw_elem *e, size_t n)
+{
+	(void)ctx, (void)e, (void)n;
+	return -1;
+}
+
+static int
+fw_count(void *ctx, const struct fw_elem *e, size_t n)
+{
+	(void)ctx, (void)e;
+	fw_elems += n;
+	return 0;
+}
+
+static long
+fw_nokill(void *ctx, const struct fw_elem *e, size_t n)
+{
+	(void)ctx, (void)e, (void)n;
+	return 0;
+}
+
+static const struct fw_ops refuse_ops = { fw_refuse, fw_refuse, fw_nokill };
+static const struct fw_ops count_ops = { fw_count, fw_count, fw_nokill };
+
 /* A knock naming the address to open for. */
 static size_t
 knock_for(const struct agentkey *k, const char *addr, uint8_t *out)
@@ -300,6 +328,31 @@ main(void)
 		replay = (int)audit_count(au, REASON_REPLAY);
 		T_CHECK(ok == 160);
 		T_CHECK(replay == 4);
+		engine_free(g);
+		replay_close(rp);
+		audit_close(au);
+	}
+
+	/* The firewall refusing a batch turns its grants into firewall_error;
+	 * one that accepts gets every element of a knock. */
+	{
+		struct fw bad = { &refuse_ops, NULL }, good = { &count_ops, NULL };
+
+		au = audit_open(cfg.audit);
+		rp = replay_open(cfg.state, cfg.clock_skew * 2000);
+		g = engine_new(&cfg, gsk, gpk, &bad, au, rp);
+		engine_set_policy(g, policy_load(cfg.policy), util_now_ms());
+		engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+		usleep(2000);
+		n = knock(&bob, gpk, util_now_ms(), NULL, 0, p);
+		T_CHECK(feed(g, p, n, "10.4.0.1") == REASON_FIREWALL_ERROR);
+		T_CHECK(audit_count(au, REASON_FIREWALL_ERROR) == 1);
+		engine_free(g);
+		g = engine_new(&cfg, gsk, gpk, &good, au, rp);
+		engine_set_policy(g, policy_load(cfg.policy), util_now_ms());
+		engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+		n = knock(&bob, gpk, util_now_ms(), NULL, 0, p);
+		T_CHECK(feed(g, p, n, "10.4.0.1") == REASON_OK && fw_elems == 1);
 		engine_free(g);
 		replay_close(rp);
 		audit_close(au);
