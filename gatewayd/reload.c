@@ -2,6 +2,7 @@
  * Reloads and the control socket: re-reading configuration all or nothing,
  * and answering spa-admin.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ daemon_reload_agents(struct daemon *d)
 		return;
 	}
 	engine_set_agents(d->engine, db, util_now_ms());
+	malloc_trim(0);
 }
 
 /* Settings that only a restart can change. */
@@ -98,6 +100,7 @@ daemon_reload_all(struct daemon *d)
 	d->cfg = *c;			/* the engine reads it by reference */
 	engine_set_agents(d->engine, db, util_now_ms());
 	engine_set_policy(d->engine, p, util_now_ms());
+	malloc_trim(0);		/* give the old agent set back to the system */
 	p = NULL;
 	ret = 0;
 out:
