@@ -1,25 +1,88 @@
 /*
- * spa-admin agent list: one line per agent, sorted by name. It reads agents.d/
- * as the daemon does (agentdb_load), so a bad file fails the listing with the
- * same error the daemon would report.
+ * spa-admin agent list: one line per agent, sorted by name, with the live
+ * openings the running daemon holds for it ("-" when no daemon runs). It
+ * reads agents.d/ as the daemon does (agentdb_load), so a bad file fails the
+ * listing with the same error the daemon would report.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "admin.h"
+#include "control.h"
 #include "diag.h"
 #include "util.h"
 
 static const char usage[] = "[--config-dir DIR] agent list";
 
 enum { COL_NAME, COL_KEY_ID, COL_ENCLAVES, COL_LABELS, COL_EXPIRES, COL_STATUS,
-    NCOLS };
+    COL_OPENINGS, NCOLS };
 
 static const char *const heads[NCOLS] = {
-	"NAME", "KEY_ID", "ENCLAVES", "LABELS", "EXPIRES", "STATUS"
+	"NAME", "KEY_ID", "ENCLAVES", "LABELS", "EXPIRES", "STATUS", "OPENINGS"
 };
+
+/* Live openings per agent, as the running daemon reports them. */
+struct held {
+	char name[POLICY_NAME_MAX];
+	char count[24];
+};
+
+static struct held *held;
+static size_t nheld;
+static int daemon_up;
+
+static int
+by_held(const void *x, const void *y)
+{
+	return strcmp(((const struct held *)x)->name, ((const struct held *)y)->name);
+}
+
+/* Ask the daemon ("agents": NAME COUNT lines); without one, "-". */
+static void
+ask_daemon(const struct gw_config *cfg)
+{
+	char line[256], name[POLICY_NAME_MAX];
+	unsigned long count;
+	FILE *f;
+
+	if (access(cfg->control, F_OK) != 0)
+		return;			/* no daemon: nothing to ask */
+	f = tmpfile();
+	if (f == NULL || control_call(cfg->control, "agents", fileno(f)) != 0) {
+		if (f != NULL)
+			fclose(f);
+		return;
+	}
+	daemon_up = 1;
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct held *v;
+
+		if (sscanf(line, "%63s %lu", name, &count) != 2 ||
+		    (v = realloc(held, (nheld + 1) * sizeof(*v))) == NULL)
+			continue;
+		held = v;
+		util_strlcpy(held[nheld].name, name, sizeof(held[nheld].name));
+		snprintf(held[nheld++].count, sizeof(held->count), "%lu", count);
+	}
+	fclose(f);
+	qsort(held, nheld, sizeof(*held), by_held);
+}
+
+static const char *
+openings_of(const char *name)
+{
+	struct held key, *h;
+
+	if (!daemon_up)
+		return "-";
+	util_strlcpy(key.name, name, sizeof(key.name));
+	h = nheld ? bsearch(&key, held, nheld, sizeof(*held), by_held) : NULL;
+	return h ? h->count : "0";
+}
 
 /* One row's cells; sized for the largest agent agent_load accepts. */
 struct row {
@@ -76,6 +139,7 @@ cell(const struct row *r, int col)
 	case COL_ENCLAVES: return r->enclaves;
 	case COL_LABELS: return r->labels;
 	case COL_EXPIRES: return r->expires;
+	case COL_OPENINGS: return openings_of(r->name);
 	default: return r->status;
 	}
 }
@@ -121,11 +185,6 @@ list(const struct agentdb *db)
 			if ((int)strlen(cell(&r, c)) > width[c])
 				width[c] = (int)strlen(cell(&r, c));
 	}
-	/*
-	 * Live openings: a later issue asks the running daemon, through its
-	 * control socket (gateway.ini [paths] control), for each agent's open
-	 * resources and their expiry, and adds them as an OPENINGS column here.
-	 */
 	print_row(heads, width);
 	for (size_t i = 0; i < n; i++) {
 		fill(&r, v[i], now);
@@ -165,8 +224,12 @@ agent_list_main(int argc, char **argv, const char *dir_arg)
 		return admin_usage(usage, 0);
 	}
 	if (config_load(config_dir(dir_arg), &cfg) == 0 &&
-	    (db = agentdb_load(cfg.agents)) != NULL && list(db) == 0)
-		ret = EXIT_SUCCESS;
+	    (db = agentdb_load(cfg.agents)) != NULL) {
+		ask_daemon(&cfg);
+		if (list(db) == 0)
+			ret = EXIT_SUCCESS;
+	}
 	agentdb_free(db);
+	free(held);
 	return ret;
 }

@@ -290,7 +290,7 @@ else nok "unknown option (exit $rc, expected 2 and usage)"; fi
 # The positive side of revoke, so that refusing it above means something.
 restore
 admin agent revoke alice && admin agent list &&
-    grep -qE '^alice +[0-9a-f]{16} +ops +team=ops +2099-01-01T00:00:00Z +revoked$' "$OUT" &&
+    grep -qE '^alice +[0-9a-f]{16} +ops +team=ops +2099-01-01T00:00:00Z +revoked +-$' "$OUT" &&
     admin check
 rc=$?
 if [ "$rc" = 0 ]; then ok "agent revoke, then list shows alice revoked"

@@ -39,8 +39,13 @@ agent_add "$A" bob dev "$WORK/bob.cred"
 service_start 8080
 daemon_start "$A"
 
-# agent_status NAME: the STATUS column of `spa-admin agent list` for NAME.
+# agent_status NAME / agent_openings NAME: the STATUS and OPENINGS columns
+# (the last two) of `spa-admin agent list` for NAME.
 agent_status() {
+	admin "$A" agent list || return 1
+	awk -v n="$1" '$1 == n { print $(NF - 1) }' <<<"$ADMIN_OUT"
+}
+agent_openings() {
 	admin "$A" agent list || return 1
 	awk -v n="$1" '$1 == n { print $NF }' <<<"$ADMIN_OUT"
 }
@@ -53,6 +58,8 @@ check "the connect succeeds" reachable "$GW_IP" 8080
 check "spa-admin openings lists alice's opening" \
     openings_has "$A" "^alice +$AG_IP +web +"
 check "agent list shows alice active" test "$(agent_status alice)" = active
+check "agent list shows alice holding 1 opening" test "$(agent_openings alice)" = 1
+check "agent list shows bob holding none" test "$(agent_openings bob)" = 0
 H1=$WORK/hold-alice.out
 check "alice holds a connection exchanging data" \
     hold_start "$H1" "$GW_IP" 8080 20
