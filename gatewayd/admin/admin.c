@@ -68,3 +68,32 @@ admin_share_agent_file(const struct gw_config *c, const char *path)
 		return;
 	(void)chmod(path, (f.st_mode & 0777) | 0040);
 }
+
+int
+admin_plain_verb(int argc, char **argv, const char **dir_arg, const char *verb,
+    const char *usage)
+{
+	static const struct option opts[] = {
+		{ "config-dir", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*dir_arg = optarg;
+			break;
+		case 'h':
+			return admin_usage(usage, 1);
+		default:
+			return admin_bad_option(c, verb, argv, usage);
+		}
+	}
+	if (optind < argc) {
+		diag(NULL, 0, "%s: unexpected argument '%s'", verb, argv[optind]);
+		return admin_usage(usage, 0);
+	}
+	return -1;
+}

@@ -35,6 +35,12 @@ int admin_usage(const char *usage, int ok);
  * (NULL for the global options) prefixes the message. Returns ADMIN_EXIT_USAGE. */
 int admin_bad_option(int c, const char *verb, char **argv, const char *usage);
 
+/* Parse the options of a verb that takes --config-dir and --help only, and
+ * no argument. Returns -1 to go on (with *dir_arg updated), else the exit
+ * status the verb returns. */
+int admin_plain_verb(int argc, char **argv, const char **dir_arg,
+    const char *verb, const char *usage);
+
 /* Report and refuse anything but a valid agent name; 0 or -1. */
 int admin_check_name(const char *name);
 

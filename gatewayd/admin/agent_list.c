@@ -199,30 +199,12 @@ list(const struct agentdb *db)
 int
 agent_list_main(int argc, char **argv, const char *dir_arg)
 {
-	static const struct option opts[] = {
-		{ "config-dir", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct gw_config cfg;
 	struct agentdb *db = NULL;
 	int c, ret = EXIT_FAILURE;
 
-	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			dir_arg = optarg;
-			break;
-		case 'h':
-			return admin_usage(usage, 1);
-		default:
-			return admin_bad_option(c, "agent list", argv, usage);
-		}
-	}
-	if (optind < argc) {
-		diag(NULL, 0, "agent list: unexpected argument '%s'", argv[optind]);
-		return admin_usage(usage, 0);
-	}
+	if ((c = admin_plain_verb(argc, argv, &dir_arg, "agent list", usage)) >= 0)
+		return c;
 	if (config_load(config_dir(dir_arg), &cfg) == 0 &&
 	    (db = agentdb_load(cfg.agents)) != NULL) {
 		ask_daemon(&cfg);

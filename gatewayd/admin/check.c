@@ -79,31 +79,13 @@ check_agent_files(const char *dir, const struct policy *pol)
 int
 check_main(int argc, char **argv, const char *dir_arg)
 {
-	static const struct option opts[] = {
-		{ "config-dir", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct gw_config cfg;
 	struct policy *pol = NULL;
 	struct agentdb *db = NULL;
 	int c, errors = 0, agent_errors;
 
-	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			dir_arg = optarg;
-			break;
-		case 'h':
-			return admin_usage(usage, 1);
-		default:
-			return admin_bad_option(c, "check", argv, usage);
-		}
-	}
-	if (optind < argc) {
-		diag(NULL, 0, "check: unexpected argument '%s'", argv[optind]);
-		return admin_usage(usage, 0);
-	}
+	if ((c = admin_plain_verb(argc, argv, &dir_arg, "check", usage)) >= 0)
+		return c;
 	if (config_load(config_dir(dir_arg), &cfg) != 0)
 		return EXIT_FAILURE;
 	errors += check_identity(&cfg) != 0;

@@ -16,29 +16,11 @@ static int
 live(int argc, char **argv, const char *dir_arg, const char *request,
     const char *usage)
 {
-	static const struct option opts[] = {
-		{ "config-dir", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct gw_config cfg;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, ":c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			dir_arg = optarg;
-			break;
-		case 'h':
-			return admin_usage(usage, 1);
-		default:
-			return admin_bad_option(c, request, argv, usage);
-		}
-	}
-	if (argc != optind) {
-		diag(NULL, 0, "%s takes no arguments", request);
-		return admin_usage(usage, 0);
-	}
+	if ((c = admin_plain_verb(argc, argv, &dir_arg, request, usage)) >= 0)
+		return c;
 	if (config_load(config_dir(dir_arg), &cfg) != 0)
 		return EXIT_FAILURE;
 	fflush(stdout);
