@@ -69,7 +69,8 @@ ask_daemon(const struct gw_config *cfg)
 		snprintf(held[nheld++].count, sizeof(held->count), "%lu", count);
 	}
 	fclose(f);
-	qsort(held, nheld, sizeof(*held), by_held);
+	if (nheld > 1)
+		qsort(held, nheld, sizeof(*held), by_held);
 }
 
 static const char *
