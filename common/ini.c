@@ -297,6 +297,23 @@ attach_values(struct ini *ini)
 	}
 }
 
+/*
+ * iniparser opens files by name only. Give it the file already read and
+ * scanned (through /proc/self/fd), not whatever the path names now: a file
+ * replaced by rename in between (agents.d) must not have its values taken
+ * from a version that was never checked. Without /proc, the path.
+ */
+static dictionary *
+load_same_file(int fd, const char *path)
+{
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (access(self, R_OK) != 0)
+		return iniparser_load(path);
+	return iniparser_load(self);
+}
+
 struct ini *
 ini_load(const char *path)
 {
@@ -341,7 +358,7 @@ ini_load(const char *path)
 	if (scan(ini, buf, (size_t)got) != 0)
 		goto fail;
 	iniparser_set_error_callback(swallow);
-	ini->dict = iniparser_load(path);
+	ini->dict = load_same_file(fd, path);
 	if (ini->dict == NULL) {
 		diag(path, 0, "cannot parse");
 		goto fail;
