@@ -56,19 +56,6 @@ admin_agent_path(const struct gw_config *c, const char *name, char *buf,
 	return 0;
 }
 
-void
-admin_share_agent_file(const struct gw_config *c, const char *path)
-{
-	struct stat d, f;
-
-	if (geteuid() != 0 || stat(c->agents, &d) != 0 || d.st_gid == 0 ||
-	    stat(path, &f) != 0)
-		return;
-	if (f.st_gid != d.st_gid && chown(path, (uid_t)-1, d.st_gid) != 0)
-		return;
-	(void)chmod(path, (f.st_mode & 0777) | 0040);
-}
-
 int
 admin_plain_verb(int argc, char **argv, const char **dir_arg, const char *verb,
     const char *usage)

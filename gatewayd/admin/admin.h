@@ -48,9 +48,4 @@ int admin_check_name(const char *name);
 int admin_agent_path(const struct gw_config *c, const char *name, char *buf,
     size_t len);
 
-/* As root, give a freshly written agent file the group of agents.d/ (init
- * hands that group to the daemon's user) and make it readable by that group,
- * so that an unprivileged daemon can load it. Best effort. */
-void admin_share_agent_file(const struct gw_config *c, const char *path);
-
 #endif

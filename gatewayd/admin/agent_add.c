@@ -148,7 +148,6 @@ add(const struct gw_config *cfg, struct agent *a, const char *out)
 		unlink(out);
 		goto out;
 	}
-	admin_share_agent_file(cfg, path);
 	util_hex(a->key_id, KEY_ID_LEN, hex);
 	printf("added agent %s, key id %s\n"
 	    "credentials: %s (secret: hand it to the agent, keep mode 0600)\n",

@@ -79,7 +79,6 @@ agent_revoke_main(int argc, char **argv, const char *dir_arg)
 			agent_clear(&a);
 			return EXIT_FAILURE;
 		}
-		admin_share_agent_file(&cfg, path);
 		printf("revoked agent %s at %s\n", name,
 		    util_fmt_rfc3339(a.revoked, when));
 	}
