@@ -114,7 +114,8 @@ $(B)/spa-admin: $(ADMIN_OBJ) $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
 
-KNOCK_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard spa-client/knock_*.c))
+# spa-knock run checks --map with the shim's own parser (shim_map.c).
+KNOCK_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard spa-client/knock_*.c) spa-client/shim_map.c)
 $(B)/spa-knock: $(KNOCK_OBJ) $(LIBCLIENT)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(KNOCK_OBJ) -L$(B) -lspa-client \

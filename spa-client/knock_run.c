@@ -15,14 +15,13 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "knock_cli.h"
+#include "shim_map.h"
 #include "spa.h"
 
 #ifndef SPA_SHIM_PATH
@@ -48,42 +47,17 @@ usage(FILE *f)
 	    DEFAULT_DURATION);
 }
 
-/* NAME=HOST:PORT: a resource name, an address that resolves, a port. */
+/* The map as the shim will read it: parsed and resolved here first, where
+ * an error is clear, by the shim's own parser. */
 static int
-check_map(const char *m)
+check_map(const char *map)
 {
-	char host[256], *colon;
-	const char *eq = strchr(m, '='), *hp;
-	struct addrinfo hints = { 0 }, *res = NULL;
-	size_t nlen;
-	int err;
+	static struct shim_map m;
+	char err[512];
 
-	nlen = eq ? (size_t)(eq - m) : 0;
-	if (nlen == 0 || nlen > 63 || strspn(m, "abcdefghijklmnopqrstuvwxyz"
-	    "0123456789_.-") != nlen || m[0] == '.' || m[0] == '-')
-		goto bad;
-	hp = eq + 1;
-	if (strlen(hp) >= sizeof(host) || strchr(hp, ' ') || strchr(hp, ','))
-		goto bad;
-	strcpy(host, hp[0] == '[' ? hp + 1 : hp);
-	colon = strrchr(host, ':');
-	if (colon == NULL || (hp[0] == '[' ? colon[-1] != ']' :
-	    strchr(host, ':') != colon))
-		goto bad;
-	colon[hp[0] == '[' ? -1 : 0] = '\0';
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((err = getaddrinfo(host, colon + 1, &hints, &res)) != 0) {
-		fprintf(stderr, "spa-knock: --map %s: %s\n", m, gai_strerror(err));
-		return -1;
-	}
-	freeaddrinfo(res);
-	if (atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535)
-		goto bad;
-	return 0;
-bad:
-	fprintf(stderr, "spa-knock: --map '%s': expected NAME=HOST:PORT or "
-	    "NAME=[V6]:PORT\n", m);
+	if (shim_map_parse(&m, map, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "spa-knock: run: --map %s\n", err);
 	return -1;
 }
 
@@ -178,8 +152,11 @@ knock_cmd_run(int argc, char **argv, char **cmd)
 				return 2;
 			break;
 		case 'm':
-			if (nmap == MAX_MAP || check_map(optarg) != 0)
+			if (nmap == MAX_MAP || strlen(map) + strlen(optarg) + 2 >
+			    sizeof(map)) {
+				fprintf(stderr, "spa-knock: run: too many --map\n");
 				return 2;
+			}
 			if (nmap++ > 0)
 				strcat(map, " ");
 			strcat(map, optarg);
@@ -200,6 +177,8 @@ knock_cmd_run(int argc, char **argv, char **cmd)
 		    "--map NAME=HOST:PORT (or set SPA_SHIM_MAP)\n");
 		return 2;
 	}
+	if (check_map(map) != 0)
+		return 2;
 	/* Check the credentials here, where the error is clear, not in the
 	 * program's connect(). */
 	if ((err = spa_client_open(&c, cred)) != SPA_OK)

@@ -2,6 +2,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shim_map.h"
@@ -45,10 +46,13 @@ parse_entry(struct shim_entry *e, const char *s, size_t len, char *err,
 		goto bad;
 	}
 	*port++ = '\0';
+	if (port[0] < '1' || port[0] > '9' || strspn(port, "0123456789") !=
+	    strlen(port) || strlen(port) > 5 || atoi(port) > 65535)
+		goto bad;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", item, gai_strerror(rc));
+		snprintf(err, errlen, "%s=%s: %s", item, e->hostport, gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL && e->nsa < SHIM_MAX_ADDRS; ai = ai->ai_next)
@@ -57,7 +61,8 @@ parse_entry(struct shim_entry *e, const char *s, size_t len, char *err,
 			memcpy(&e->sa[e->nsa++], ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(res);
 	if (e->nsa == 0) {
-		snprintf(err, errlen, "%s: no IPv4 or IPv6 address", item);
+		snprintf(err, errlen, "%s=%s: no IPv4 or IPv6 address", item,
+		    e->hostport);
 		return -1;
 	}
 	pthread_mutex_init(&e->lock, NULL);

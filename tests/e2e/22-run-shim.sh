@@ -109,6 +109,14 @@ check "  the program did not run" test ! -e "$WORK/ran"
 run "$ALICE" --map "http=$GW_IP" -- touch "$WORK/ran"
 check "a --map without a port: usage error (2)" rc_is 2
 check "  saying what is expected" err_has "expected NAME=HOST:PORT"
+run "$ALICE" --map "http=$GW_IP:0" -- touch "$WORK/ran"
+check "a --map with port 0: usage error (2)" rc_is 2
+run "$ALICE" --map "Http=$GW_IP:8081" -- touch "$WORK/ran"
+check "a --map with a bad resource name: usage error (2)" rc_is 2
+run "$ALICE" --map "http=no-such-host.invalid:8081" -- touch "$WORK/ran"
+check "a --map whose host does not resolve: usage error (2)" rc_is 2
+check "  naming the host" err_has "no-such-host.invalid:8081"
+check "  the program did not run" test ! -e "$WORK/ran"
 run "$ALICE" -- touch "$WORK/ran"
 check "no --map at all: usage error (2)" rc_is 2
 check "  the program did not run" test ! -e "$WORK/ran"
