@@ -62,22 +62,36 @@ fail:
 	return NULL;
 }
 
+/* A capture on the pcap handle open() makes of name; NULL on error. */
+static struct capture *
+capture_new(const char *name, uint16_t port, int offline,
+    pcap_t *(*open)(const char *, char *))
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (c == NULL) {
+		diag(name, 0, "capture: out of memory");
+		return NULL;
+	}
+	c->port = port;
+	c->offline = offline;
+	if ((c->p = open(name, err)) == NULL) {
+		diag(name, 0, "capture: %s", err);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct capture *
 capture_open_live(const char *iface, uint16_t port)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
-	struct capture *c;
+	struct capture *c = capture_new(iface, port, 0, pcap_create);
 
-	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
-	c->port = port;
-	c->p = pcap_create(iface, err);
-	if (c->p == NULL) {
-		diag(iface, 0, "capture: %s", err);
-		free(c);
-		return NULL;
-	}
 	/* Immediate mode: a knock is handled as it arrives, not per block. */
 	if (pcap_set_snaplen(c->p, SNAPLEN) != 0 ||
 	    pcap_set_immediate_mode(c->p, 1) != 0 ||
@@ -103,21 +117,9 @@ fail:
 struct capture *
 capture_open_file(const char *path, uint16_t port)
 {
-	char err[PCAP_ERRBUF_SIZE] = "";
-	struct capture *c;
+	struct capture *c = capture_new(path, port, 1, pcap_open_offline);
 
-	c = calloc(1, sizeof(*c));
-	if (c == NULL)
-		return NULL;
-	c->port = port;
-	c->offline = 1;
-	c->p = pcap_open_offline(path, err);
-	if (c->p == NULL) {
-		diag(path, 0, "%s", err);
-		free(c);
-		return NULL;
-	}
-	return finish(c, path);
+	return c ? finish(c, path) : NULL;
 }
 
 void

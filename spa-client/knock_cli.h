@@ -15,6 +15,11 @@ struct spa_client;
 int knock_cmd_knock(int argc, char **argv, char **cmd);
 int knock_cmd_run(int argc, char **argv, char **cmd);
 
+/* Open the client for cred (NULL: the library's default) and point it at
+ * gateway (NULL: the credential file's); 0, or 1 (reported; *c is NULL). */
+int knock_open_client(struct spa_client **c, const char *cred,
+    const char *gateway);
+
 /* Print "spa-knock: what: error: detail" to stderr; returns 1. */
 int knock_fail(const char *what, int err);
 

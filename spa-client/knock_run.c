@@ -137,7 +137,7 @@ knock_cmd_run(int argc, char **argv, char **cmd)
 	char map[MAX_MAP * 330] = "";
 	struct spa_client *c = NULL;
 	unsigned long duration = DEFAULT_DURATION, timeout = 0;
-	int ch, err, nmap = 0;
+	int ch, nmap = 0;
 
 	while ((ch = getopt_long(argc, argv, "c:g:d:t:m:h", opts, NULL)) != -1) {
 		switch (ch) {
@@ -181,12 +181,8 @@ knock_cmd_run(int argc, char **argv, char **cmd)
 		return 2;
 	/* Check the credentials here, where the error is clear, not in the
 	 * program's connect(). */
-	if ((err = spa_client_open(&c, cred)) != SPA_OK)
-		return knock_fail(cred ? cred : "credentials", err);
-	if (gateway != NULL && (err = spa_client_set_gateway(c, gateway)) != SPA_OK) {
-		spa_client_close(c);
-		return knock_fail(gateway, err);
-	}
+	if (knock_open_client(&c, cred, gateway) != 0)
+		return 1;
 	spa_client_close(c);
 	if (setup_env(cred, gateway, duration, timeout, map) != 0)
 		return 1;

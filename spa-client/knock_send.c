@@ -148,12 +148,8 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 		    "it does not go with --wait or a command\n");
 		return 2;
 	}
-	if ((err = spa_client_open(&c, cred)) != SPA_OK)
-		return knock_fail(cred ? cred : "credentials", err);
-	if (gateway != NULL && (err = spa_client_set_gateway(c, gateway)) != SPA_OK) {
-		knock_fail(gateway, err);
-		goto out;
-	}
+	if (knock_open_client(&c, cred, gateway) != 0)
+		return 1;
 	if (address != NULL && (err = spa_client_set_address(c, address)) != SPA_OK) {
 		knock_fail(address, err);
 		goto out;

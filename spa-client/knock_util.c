@@ -43,3 +43,18 @@ knock_exec(char **cmd)
 	fprintf(stderr, "spa-knock: %s: %s\n", cmd[0], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
 }
+
+int
+knock_open_client(struct spa_client **c, const char *cred, const char *gateway)
+{
+	int err;
+
+	if ((err = spa_client_open(c, cred)) != SPA_OK)
+		return knock_fail(cred ? cred : "credentials", err);
+	if (gateway != NULL && (err = spa_client_set_gateway(*c, gateway)) != SPA_OK) {
+		spa_client_close(*c);
+		*c = NULL;
+		return knock_fail(gateway, err);
+	}
+	return 0;
+}
