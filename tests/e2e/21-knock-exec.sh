@@ -18,23 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_begin 21-knock-exec
 
-POLICY='[resource:web]
-proto = tcp
-port = 8080
-
-[enclave:dev]
-resources = web
-max_duration = 30
-'
-
-ns_setup
-A=$WORK/gw
-gw_tree "$A" "$POLICY"
-agent_add "$A" alice dev "$WORK/alice.cred"
-gw_tree "$WORK/other" "$POLICY"
-agent_add "$WORK/other" carol dev "$WORK/carol.cred"
-service_start 8080
-daemon_start "$A"
+web_gateway --other
 ALICE=$WORK/alice.cred
 
 # One connect attempt, no retry: argv host port timeout; prints the greeting.

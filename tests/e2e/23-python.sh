@@ -17,23 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_begin 23-python
 
-POLICY='[resource:web]
-proto = tcp
-port = 8080
-
-[enclave:dev]
-resources = web
-max_duration = 30
-'
-
-ns_setup
-A=$WORK/gw
-gw_tree "$A" "$POLICY"
-agent_add "$A" alice dev "$WORK/alice.cred"
-gw_tree "$WORK/other" "$POLICY"
-agent_add "$WORK/other" carol dev "$WORK/carol.cred"
-service_start 8080
-daemon_start "$A"
+web_gateway --other
 
 # py SCRIPT ARGS...: the system python in the agent namespace with the module
 # on its path and the built library; output in $WORK/out, $WORK/err.

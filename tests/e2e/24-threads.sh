@@ -20,21 +20,7 @@ e2e_begin 24-threads
 LOADER=$BUILD/tests/test_client
 [ -x "$LOADER" ] || die "missing $LOADER (make e2e or make unit builds it)"
 
-POLICY='[resource:web]
-proto = tcp
-port = 8080
-
-[enclave:dev]
-resources = web
-max_duration = 30
-'
-
-ns_setup
-A=$WORK/gw
-gw_tree "$A" "$POLICY"
-agent_add "$A" alice dev "$WORK/alice.cred"
-service_start 8080
-daemon_start "$A"
+web_gateway
 
 # wait_lines DIR MARK N: wait (bounded, 10 s) until N audit lines follow MARK.
 wait_lines() {

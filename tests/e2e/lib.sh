@@ -235,6 +235,33 @@ agent_add() {
 	    >"$WORK/add.out" 2>&1 || { cat "$WORK/add.out"; die "spa-admin agent add $2"; }
 }
 
+# The policy of the client tests: resource web (tcp 8080) in enclave dev.
+WEB_POLICY='[resource:web]
+proto = tcp
+port = 8080
+
+[enclave:dev]
+resources = web
+max_duration = 30
+'
+
+# web_gateway [--other]: the namespaces; the gateway tree A=$WORK/gw with
+# WEB_POLICY and agent alice ($WORK/alice.cred); the service on 8080; the
+# daemon. --other adds a second tree, $WORK/other, whose agent carol
+# ($WORK/carol.cred) this gateway does not know.
+web_gateway() {
+	ns_setup
+	A=$WORK/gw
+	gw_tree "$A" "$WEB_POLICY"
+	agent_add "$A" alice dev "$WORK/alice.cred"
+	if [ "${1:-}" = --other ]; then
+		gw_tree "$WORK/other" "$WEB_POLICY"
+		agent_add "$WORK/other" carol dev "$WORK/carol.cred"
+	fi
+	service_start 8080
+	daemon_start "$A"
+}
+
 # --- processes in the gateway namespace ----------------------------------------
 
 # The protected service: greets, then echoes lines. Its lifetime is bounded.
