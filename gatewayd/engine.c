@@ -219,7 +219,9 @@ engine_set_policy(struct engine *g, struct policy *p, uint64_t now_ms)
 	commit(g, now_ms);	/* queued grants point into the old policy */
 	policy_free(g->policy);
 	g->policy = p;
-	if (openings_filter(g->open, disallowed, &c, &gone, &n) == 0 && n > 0)
+	/* Even after a failure, what was taken out of the index is closed. */
+	openings_filter(g->open, disallowed, &c, &gone, &n);
+	if (n > 0)
 		close_openings(g, gone, n, 0, now_ms);
 	free(gone);
 }

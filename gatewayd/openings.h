@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "nft.h"
 
+/* An opening as handed out (stored in a compact form; e.timeout_ms is 0). */
 struct opening {
 	struct fw_elem e;
 	uint64_t expires_ms;
@@ -44,10 +45,15 @@ long openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN],
 void openings_prune(struct openings *o, uint64_t now_ms);
 
 /* Call fn for every opening; fn returns 1 to remove it (then it is copied to
- * *removed, malloc'd, counted in *nremoved), 0 to keep it. 0 or -1. */
+ * *removed, malloc'd, counted in *nremoved), 0 to keep it. 0 or -1; after -1
+ * (out of memory) *removed still holds what was taken out. */
 typedef int (*openings_fn)(uint64_t id, const struct opening *op, void *arg);
 int openings_filter(struct openings *o, openings_fn fn, void *arg,
     struct opening **removed, size_t *nremoved);
+
+/* Bytes the index holds (its tables and records, not the allocator's own
+ * overhead). */
+size_t openings_bytes(const struct openings *o);
 
 /* Live openings of an agent, and in all. */
 size_t openings_count(const struct openings *o, const uint8_t id[KEY_ID_LEN],
