@@ -301,6 +301,16 @@ config_load(const char *dir, struct gw_config *c)
 	if (each_item(ini, "firewall", "allow", c, add_allow, "PREFIX "
 	    "tcp|udp/PORT, e.g. 192.0.2.0/24 tcp/22, at most 32") != 0)
 		goto out;
+	for (size_t i = 0; i < c->nallow; i++) {
+		if (c->allow[i].proto == IPPROTO_UDP && c->allow[i].port == c->port) {
+			diag(c->file, ini_line(ini, "firewall", "allow"), "allow: "
+			    "udp/%u is the knock port; allowing it would let the "
+			    "host answer knocks (the daemon reads them from the "
+			    "capture)",
+			    (unsigned)c->port);
+			goto out;
+		}
+	}
 	ret = 0;
 out:
 	ini_free(ini);

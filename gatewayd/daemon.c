@@ -93,7 +93,7 @@ setup(struct daemon *d, const struct daemon_opts *o)
 	if (o->pcap_file == NULL) {
 		d->nft = nft_open(d->cfg.table);
 		if (d->nft == NULL ||
-		    nft_install(d->nft, d->cfg.allow, d->cfg.nallow) != 0)
+		    nft_install(d->nft, d->cfg.port, d->cfg.allow, d->cfg.nallow) != 0)
 			return -1;
 	}
 	d->engine = engine_new(&d->cfg, d->sk, d->pk,

@@ -62,7 +62,9 @@ static const struct {
 	{ "fwd6", CAT(CAT(CAT(T_IPV6, T_IPV6), T_PROTO), T_SERVICE), 40 },
 };
 
-enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_LOOKUP };
+enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_LOOKUP };
+
+#define PRIO_RAW (-300)		/* NF_IP_PRI_RAW: before connection tracking */
 
 struct nft {
 	struct mnl_socket *nl;
@@ -314,7 +316,8 @@ put_set(struct nft *n, int i)
 }
 
 static int
-put_chain(struct nft *n, const char *name, uint32_t hook)
+put_chain(struct nft *n, const char *name, uint32_t hook, int32_t prio,
+    uint32_t policy)
 {
 	struct nftnl_chain *c;
 	struct nlmsghdr *nlh;
@@ -323,8 +326,8 @@ put_chain(struct nft *n, const char *name, uint32_t hook)
 	if ((c = nftnl_chain_alloc()) == NULL)
 		return -1;
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, 0);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, policy);
 	if (nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, n->table) == 0 &&
 	    nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name) == 0 &&
 	    nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter") == 0 &&
@@ -354,6 +357,7 @@ put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 	case R_LOOPBACK:	rc = nft_rule_loopback(r); break;
 	case R_ND:		rc = nft_rule_nd(r); break;
 	case R_ALLOW:		rc = nft_rule_allow(r, arg); break;
+	case R_KNOCK:		rc = nft_rule_knock(r, *(const uint16_t *)arg); break;
 	default:
 		s = *(const int *)arg;
 		rc = nft_rule_lookup(r, s == IN6 || s == FWD6 ? 6 : 4,
@@ -597,7 +601,8 @@ nft_close(struct nft *n)
 }
 
 int
-nft_install(struct nft *n, const struct allow_rule *allow, size_t nallow)
+nft_install(struct nft *n, uint16_t knock_port, const struct allow_rule *allow,
+    size_t nallow)
 {
 	int err, s;
 
@@ -612,8 +617,15 @@ nft_install(struct nft *n, const struct allow_rule *allow, size_t nallow)
 	for (s = 0; s < NSETS; s++)
 		if (put_set(n, s) == -1)
 			return oom(n);
-	if (put_chain(n, "input", NF_INET_LOCAL_IN) == -1 ||
-	    put_chain(n, "forward", NF_INET_FORWARD) == -1 ||
+	/* Knocks are read from the capture; the stack leaves them untracked
+	 * (no connection tracking entry made and freed per packet) and the
+	 * input chain drops them. Not dropped here: with bridge netfilter this
+	 * hook runs before a capture on the bridge sees the packet. */
+	if (put_chain(n, "knock", NF_INET_PRE_ROUTING, PRIO_RAW,
+	    NF_ACCEPT) == -1 ||
+	    put_rule(n, "knock", R_KNOCK, &knock_port) == -1 ||
+	    put_chain(n, "input", NF_INET_LOCAL_IN, 0, NF_DROP) == -1 ||
+	    put_chain(n, "forward", NF_INET_FORWARD, 0, NF_DROP) == -1 ||
 	    put_rules(n, "input", 1, allow, nallow) == -1 ||
 	    put_rules(n, "forward", 0, allow, nallow) == -1)
 		return oom(n);

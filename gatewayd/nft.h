@@ -39,8 +39,10 @@ struct nft *nft_open(const char *table);
 void nft_close(struct nft *n);
 
 /* Replace the table, chains, sets and rules in one batch (live openings are
- * dropped); 0 or -1. */
-int nft_install(struct nft *n, const struct allow_rule *allow, size_t nallow);
+ * dropped); UDP to knock_port is left untracked (the input chain drops
+ * it). 0 or -1. */
+int nft_install(struct nft *n, uint16_t knock_port,
+    const struct allow_rule *allow, size_t nallow);
 
 /* Add (or refresh: the timer restarts) openings in one batch; 0 or -1. */
 int nft_add(struct nft *n, const struct fw_elem *e, size_t count);

@@ -181,6 +181,22 @@ nft_rule_allow(struct nftnl_rule *r, const struct allow_rule *a)
 	return x_accept(&b);
 }
 
+/* UDP to the knock port: not tracked (no verdict; the input chain drops it). */
+int
+nft_rule_knock(struct nftnl_rule *r, uint16_t port)
+{
+	struct rb b = { r, 0 };
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t p = htons(port);
+
+	x_meta(&b, NFT_META_L4PROTO, NFT_REG_1);
+	x_cmp(&b, NFT_CMP_EQ, &udp, 1);
+	x_payload(&b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
+	x_cmp(&b, NFT_CMP_EQ, &p, sizeof(p));
+	x_add(&b, "notrack", 0);
+	return b.oom ? -1 : 0;
+}
+
 int
 nft_rule_lookup(struct nftnl_rule *r, int family, int fwd, const char *set,
     uint32_t set_id)

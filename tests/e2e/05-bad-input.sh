@@ -156,6 +156,11 @@ bad_config "gateway.ini: missing interface" "$G" '^\[gateway\]' \
 	'/^interface = /d'
 bad_config "gateway.ini: bad allow rule" "$G" '^allow = ' \
 	'$a [firewall]\nallow = 10.0.0.0/8 tcp/99999'
+KP=$(awk -F' *= *' '$1 == "port" {print $2}' "$G")
+bad_config "gateway.ini: allow on the knock port" "$G" '^allow = ' \
+	"\$a [firewall]\\nallow = 10.0.0.0/8 tcp/22, 10.0.0.0/8 udp/$KP"
+grep -q "udp/$KP is the knock port" "$ERR" ||
+	nok "gateway.ini: allow on the knock port: the error does not say why"
 
 # --- policy.ini -----------------------------------------------------------
 

@@ -214,16 +214,18 @@ test_install(struct nft *n)
 	a[0].proto = IPPROTO_TCP;
 	a[0].port = 22;
 	T_CHECK(ok(nft_uninstall(n)));		/* no table yet: fine */
-	T_CHECK(ok(nft_install(n, a, 1)));
+	T_CHECK(ok(nft_install(n, 62201, a, 1)));
 	T_CHECK(capture("nft -j list table inet " TABLE) == 0);
 	T_CHECK(count(out, "\"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"") == 1);
 	T_CHECK(count(out, "\"hook\": \"forward\", \"prio\": 0, \"policy\": \"drop\"") == 1);
+	T_CHECK(count(out, "\"hook\": \"prerouting\", \"prio\": -300, \"policy\": \"accept\"") == 1);
 	T_CHECK(count(out, "\"flags\": [\"timeout\"]") == 4);
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 		T_CHECK(strstr(out, sets[i]) != NULL);
 	T_CHECK(capture("nft list table inet " TABLE) == 0);
 	T_CHECK(count(out, "ct state established,related accept") == 2);
 	T_CHECK(count(out, "iifname \"lo\" accept") == 1);
+	T_CHECK(count(out, "udp dport 62201 notrack") == 1);
 	T_CHECK(count(out, "ip saddr 192.0.2.0/24 tcp dport 22 accept") == 2);
 	T_CHECK(strstr(out, "ip saddr . meta l4proto . th dport @in4 accept") != NULL);
 	T_CHECK(strstr(out, "ip6 saddr . meta l4proto . th dport @in6 accept") != NULL);
@@ -421,8 +423,8 @@ main(void)
 	/* install again: an atomic replace that drops live openings */
 	e = elem("10.1.2.8", NULL, IPPROTO_TCP, 22, 22, 60000);
 	T_CHECK(ok(nft_add(n, &e, 1)));
-	T_CHECK(ok(nft_install(n, NULL, 0)));
-	T_CHECK(ok(nft_install(n, NULL, 0)));
+	T_CHECK(ok(nft_install(n, 62201, NULL, 0)));
+	T_CHECK(ok(nft_install(n, 62201, NULL, 0)));
 	T_CHECK(listed("in4", "10.1.2.8 . tcp . 22") == 0);
 	T_CHECK(capture("nft list table inet " TABLE) == 0);
 	T_CHECK(count(out, "policy drop;") == 2);
