@@ -50,7 +50,10 @@ on_knock(const struct knock_pkt *k, void *arg)
 {
 	struct daemon *d = arg;
 
-	engine_handle(d->engine, k, util_now_ms());
+	/* Only the burst's first knock to reach the signature check may be
+	 * verified on the loop; the rest go to the workers. */
+	if (engine_handle(d->engine, k, util_now_ms()) == ENGINE_PENDING)
+		engine_set_inline(d->engine, 0);
 }
 
 static int
@@ -158,22 +161,32 @@ drain_inotify(int fd)
 }
 
 /*
- * One burst from a capture: the first knock may be verified on the loop
- * (no thread wake-up on a lone knock's path), the rest go to the workers;
- * then the grants of the burst are committed in one firewall batch.
+ * One burst from a capture, in one read of the ring: the first knock that
+ * gets to the signature check may be verified on the loop (no thread wake-up
+ * on a lone knock's path), the rest go to the workers; then the grants of
+ * the burst are committed in one firewall batch.
  */
 #define BURST_MAX 512
 
-static void
+static int
 read_burst(struct daemon *d, struct capture *c)
 {
+	int n;
+
 	engine_set_inline(d->engine, 1);
-	if (capture_dispatch(c, 1, on_knock, d) == 1) {
-		engine_set_inline(d->engine, 0);
-		capture_dispatch(c, BURST_MAX, on_knock, d);
-	}
+	n = capture_dispatch(c, BURST_MAX, on_knock, d);
 	engine_drain(d->engine, util_now_ms());
+	return n;
 }
+
+/*
+ * Waking up for every packet of a flood would cost more than the packets: a
+ * burst of at least COALESCE_MIN packets switches the loop to reading the
+ * captures every COALESCE_NS without being woken by them, until a burst is
+ * smaller again. A lone knock is still read the moment it arrives.
+ */
+#define COALESCE_MIN 8
+#define COALESCE_NS (100 * 1000L)
 
 static int
 offline(struct daemon *d)
@@ -224,6 +237,7 @@ loop(struct daemon *d)
 	uint64_t next_tick = util_mono_ms() + 1000;
 	sigset_t empty;
 	size_t n = 0;
+	int coalesce = 0;
 
 	sigemptyset(&empty);
 	for (size_t i = 0; i < d->ncap; i++, n++)
@@ -233,16 +247,21 @@ loop(struct daemon *d)
 	pfd[n++] = (struct pollfd){ .fd = d->control, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
 	while (!got_term) {
-		struct timespec ts = { 0, 200 * 1000000L };
-		int r = ppoll(pfd, n, &ts, &empty);
+		struct timespec ts = { 0, coalesce ? COALESCE_NS : 200 * 1000000L };
+		int r, was = coalesce;
 
+		for (size_t i = 0; i < d->ncap; i++)
+			pfd[i].events = coalesce ? 0 : POLLIN;
+		r = ppoll(pfd, n, &ts, &empty);
 		if (r < 0 && errno != EINTR) {
 			diag(NULL, 0, "poll: %s", strerror(errno));
 			return -1;
 		}
-		for (size_t i = 0; r > 0 && i < d->ncap; i++)
-			if (pfd[i].revents & (POLLIN | POLLERR))
-				read_burst(d, d->cap[i]);
+		coalesce = 0;
+		for (size_t i = 0; r >= 0 && i < d->ncap; i++)
+			if ((was || (pfd[i].revents & (POLLIN | POLLERR))) &&
+			    read_burst(d, d->cap[i]) >= COALESCE_MIN)
+				coalesce = 1;
 		if (r > 0 && (pfd[n - 1].revents & POLLIN) && drain_inotify(d->inotify))
 			daemon_reload_agents(d);
 		if (r > 0 && (pfd[n - 2].revents & POLLIN))
@@ -296,13 +315,14 @@ run_privileged(struct daemon *d, int fd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-/* One verification thread per core, at most 8. */
+/* One verification thread per core but one (the loop verifies too when they
+ * are all busy), at least 1, at most 8. */
 static int
 verify_threads(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+	return n < 2 ? 1 : n > 9 ? 8 : (int)n - 1;
 }
 
 /* The engine after the split: no privilege, no capability. */

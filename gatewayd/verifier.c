@@ -19,7 +19,8 @@ struct verifier {
 	struct queue todo, done;
 	struct verify_job *free;	/* touched by the loop only */
 	struct verify_job *jobs;
-	size_t busy;			/* submitted, not yet finished */
+	size_t busy;			/* submitted, not yet collected (loop only) */
+	size_t queued;			/* submitted, not yet taken by a worker */
 	int stop;
 	int efd;
 	int nthreads;
@@ -56,6 +57,18 @@ wake(int efd)
 	(void)r;		/* an eventfd counter does not overflow here */
 }
 
+/* With the lock held: the eventfd is readable exactly while jobs are done
+ * and not yet collected, so it is written once per batch, not per job. */
+static void
+finished(struct verifier *v, struct verify_job *j)
+{
+	int was_empty = v->done.head == NULL;
+
+	push(&v->done, j);
+	if (was_empty)
+		wake(v->efd);
+}
+
 static void
 verify(struct verify_job *j)
 {
@@ -75,11 +88,11 @@ worker(void *arg)
 		if (v->stop)
 			break;
 		j = pop(&v->todo);
+		v->queued--;
 		pthread_mutex_unlock(&v->lock);
 		verify(j);
 		pthread_mutex_lock(&v->lock);
-		push(&v->done, j);
-		wake(v->efd);
+		finished(v, j);
 	}
 	pthread_mutex_unlock(&v->lock);
 	return NULL;
@@ -147,18 +160,22 @@ void
 verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 {
 	pthread_mutex_lock(&v->lock);
-	if (v->nthreads == 0 || (may_inline && v->busy == 0)) {
-		/* Idle: verify here, no wake-up on the knock's path. */
+	/* Idle: verify here, no wake-up on the knock's path. Saturated (every
+	 * worker already has a job waiting): verify here too, so the loop reads
+	 * no faster than knocks are verified and the surplus waits in, or is
+	 * dropped by, the kernel's capture ring before any work is spent on it. */
+	if (v->nthreads == 0 || (may_inline && v->busy == 0) ||
+	    v->queued >= (size_t)v->nthreads) {
 		pthread_mutex_unlock(&v->lock);
 		verify(j);
 		pthread_mutex_lock(&v->lock);
-		push(&v->done, j);
 		v->busy++;
-		wake(v->efd);
+		finished(v, j);
 		pthread_mutex_unlock(&v->lock);
 		return;
 	}
 	v->busy++;
+	v->queued++;
 	push(&v->todo, j);
 	pthread_cond_signal(&v->work);
 	pthread_mutex_unlock(&v->lock);
@@ -177,12 +194,16 @@ verifier_done(struct verifier *v)
 	uint64_t n;
 	ssize_t r = 0;
 
+	/* Nothing in flight: no lock, no system call (busy changes only on
+	 * the loop). */
+	if (v->busy == 0)
+		return NULL;
 	pthread_mutex_lock(&v->lock);
 	j = pop(&v->done);
 	if (j != NULL)
 		v->busy--;
-	else if (v->efd >= 0)
-		r = read(v->efd, &n, sizeof(n));	/* drained: reset */
+	if (v->done.head == NULL && v->efd >= 0)
+		r = read(v->efd, &n, sizeof(n));	/* collected: reset */
 	pthread_mutex_unlock(&v->lock);
 	(void)r;
 	return j;

@@ -3,11 +3,13 @@
 
 /*
  * Ed25519 verification on every core. The engine's loop does all the cheap
- * checks and all the bookkeeping; only the signature check (about 90 us, the
- * only public-key step) is handed to worker threads. Jobs carry copies of
- * everything they need, so the loop may reload agents while jobs are in
- * flight. When no job is waiting, the loop verifies inline instead: at low
- * load that saves a thread wake-up in the knock-to-open latency.
+ * checks and all the bookkeeping; only the signature check (tens of
+ * microseconds, the only public-key step) is handed to worker threads. Jobs
+ * carry copies of everything they need, so the loop may reload agents while
+ * jobs are in flight. The loop verifies inline instead when nothing is in
+ * flight (at low load that saves a thread wake-up in the knock-to-open
+ * latency) and when every worker already has a job waiting (so the loop
+ * reads no faster than knocks are verified).
  */
 
 #include <stddef.h>
@@ -37,8 +39,8 @@ void verifier_free(struct verifier *v);
 
 /* A free job, or NULL when all are in flight (the caller refuses: busy). */
 struct verify_job *verifier_job(struct verifier *v);
-/* Verify job: inline when may_inline and no worker is busy, else on a
- * worker. */
+/* Verify job: inline when may_inline and nothing is in flight, or when
+ * every worker has a job waiting; else on a worker. */
 void verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Readable when finished jobs wait (an eventfd); -1 without workers. */
 int verifier_fd(const struct verifier *v);
