@@ -194,6 +194,28 @@ def summarize(tree):
             t["ratio_to_two_core_ceiling"] = round(t["ok_per_s"] / s["verify"]["two_core_ceiling"], 3)
             t["ratio_to_one_core"] = round(t["ok_per_s"] / s["verify"]["one_core"], 3)
         s["throughput_spa"] = t
+    sus = runs(tree, "throughput", "sustained")
+    if sus:
+        best = []
+        for r in sus:
+            steps = sorted((v for k, v in r.items() if k.startswith("step") and isinstance(v, dict)),
+                           key=lambda v: v.get("offered_pct", 0))
+            clean = [v for v in steps if v.get("sent") and counted(v)[1] == v.get("sent")]
+            if clean:
+                best.append(clean[-1])
+        if best:
+            u = {"ok_per_s": med([b.get("ok_per_s") for b in best]),
+                 "offered_pps": med([b.get("pps") for b in best]),
+                 "offered_pct_of_ceiling": med([b.get("offered_pct") for b in best]),
+                 "runs": len(sus), "runs_with_a_clean_step": len(best),
+                 "sender_cpu_s": med([b.get("cpu_s") for b in best]),
+                 "engine_cpu_us_per_knock": med([1e6 * b.get("engine_cpu_s", 0) / max(counted(b)[1], 1)
+                                                 for b in best]),
+                 "parent_cpu_us_per_knock": med([1e6 * b.get("parent_cpu_s", 0) / max(counted(b)[1], 1)
+                                                 for b in best])}
+            if "verify" in s and u["ok_per_s"]:
+                u["ratio_to_two_core_ceiling"] = round(u["ok_per_s"] / s["verify"]["two_core_ceiling"], 3)
+            s["throughput_sustained"] = u
     for mode in ("forged", "random"):
         f = get(tree, "flood." + mode)
         if not isinstance(f, dict):
@@ -279,8 +301,11 @@ def targets(s):
     add("knock-to-open p50", "< 300 us", L.get("p50_us"), (L.get("p50_us") or 1e9) < 300, "us")
     add("knock-to-open p99", "< 2000 us", L.get("p99_us"), (L.get("p99_us") or 1e9) < 2000, "us")
     T = s.get("throughput_spa", {})
-    add("valid knocks / two-core Ed25519 ceiling", ">= 0.70",
+    add("valid knocks / ceiling, sender at top rate", ">= 0.70",
         T.get("ratio_to_two_core_ceiling"), (T.get("ratio_to_two_core_ceiling") or 0) >= 0.7)
+    U = s.get("throughput_sustained", {})
+    add("  the same, sender paced, none lost", ">= 0.70",
+        U.get("ratio_to_two_core_ceiling"), (U.get("ratio_to_two_core_ceiling") or 0) >= 0.7)
     F = s.get("flood_forged", {})
     R = s.get("flood_random", {})
     # "On one core": the daemon's own capacity, rejections per second of its
@@ -365,7 +390,7 @@ def table(tree, s, tg):
             " ".join(fmt(x) for x in V["samples"]))))
     T = s.get("throughput_spa")
     if T:
-        rows.append(("valid knocks accepted/s spa-gateway", "%s (%s of ceiling, %s of one core; "
+        rows.append(("valid knocks accepted/s, sender at top rate", "%s (%s of ceiling, %s of one core; "
                      "CPU engine %s%% + privileged %s%%)" % (fmt(T["ok_per_s"]), fmt(T.get("ratio_to_two_core_ceiling")),
                                           fmt(T.get("ratio_to_one_core")), fmt(T.get("engine_cpu_pct")),
                                           fmt(T.get("parent_cpu_pct")))))
@@ -377,6 +402,13 @@ def table(tree, s, tg):
         rows.append(("  per knock: CPU us engine / privileged; sleeps", "%s / %s; %s / %s" % (
             fmt(T.get("engine_cpu_us_per_knock")), fmt(T.get("parent_cpu_us_per_knock")),
             fmt(T.get("engine_sleeps_per_knock")), fmt(T.get("parent_sleeps_per_knock")))))
+    U = s.get("throughput_sustained")
+    if U:
+        rows.append(("  sustained, sender paced, none lost /s", "%s (%s of ceiling) offered %s pps; "
+                     "CPU us per knock engine %s / privileged %s; sender %s s" % (
+                         fmt(U["ok_per_s"]), fmt(U.get("ratio_to_two_core_ceiling")), fmt(U["offered_pps"]),
+                         fmt(U["engine_cpu_us_per_knock"]), fmt(U["parent_cpu_us_per_knock"]),
+                         fmt(U["sender_cpu_s"]))))
     O = s.get("offline")
     if O:
         rows.append(("  engine alone (--pcap-file, no firewall) /s", "%s steady, %s first knocks" % (

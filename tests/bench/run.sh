@@ -276,6 +276,32 @@ scenario_throughput() {
 		send_valid "throughput.spa.run$r" "$(( BENCH_AGENTS + (r - 1) * n ))" \
 		    "$BENCH_ROUNDS" 0
 	done
+	scenario_sustained "$(( BENCH_AGENTS + BENCH_RUNS * n ))"
+}
+
+# Sustained throughput: the sender paced, stepping the rate up by 5% of the
+# two-core ceiling from 55% until a step loses or refuses a knock; the last
+# step in which every knock sent was accepted is the run's sustained rate
+# (offered = accepted). At the top rate above, the sender is itself one more
+# busy thread on the same two cores; paced, it takes a small share of one.
+scenario_sustained() {
+	local off=$1 n=$(( BENCH_AGENTS * BENCH_ROUNDS )) r pct rate p ceil steps sent ok
+	ceil=$(awk '$1 ~ /\.verify_per_s$/ && $2 > m {m = $2} END {printf "%d", 2 * m}' "$RES")
+	[ "${ceil:-0}" -gt 0 ] || ceil=50000
+	steps=$([ "$MODE" = full ] && echo 8 || echo 2)
+	for ((r = 1; r <= BENCH_RUNS; r++)); do
+		for ((pct = 55; pct < 55 + 5 * steps; pct += 5)); do
+			rate=$(( ceil * pct / 100 ))
+			p=throughput.sustained.run$r.step$pct
+			note "throughput: sustained run $r, $BENCH_AGENTS agents x $BENCH_ROUNDS knocks at $rate/s ($pct% of the ceiling)"
+			send_valid "$p" "$off" "$BENCH_ROUNDS" "$rate"
+			off=$(( off + n ))
+			put "$p.offered_pct" "$pct"
+			sent=$(awk -v k="$p.sent" '$1 == k {print $2}' "$RES")
+			ok=$(awk -v k="$p.metrics.ok" '$1 == k {print $2}' "$RES")
+			[ "${ok:-0}" = "$sent" ] || break
+		done
+	done
 }
 
 # --- 3: flood rejection ----------------------------------------------------------------------
