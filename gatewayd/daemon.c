@@ -168,25 +168,13 @@ drain_inotify(int fd)
  */
 #define BURST_MAX 512
 
-static int
+static void
 read_burst(struct daemon *d, struct capture *c)
 {
-	int n;
-
 	engine_set_inline(d->engine, 1);
-	n = capture_dispatch(c, BURST_MAX, on_knock, d);
+	capture_dispatch(c, BURST_MAX, on_knock, d);
 	engine_drain(d->engine, util_now_ms());
-	return n;
 }
-
-/*
- * Waking up for every packet of a flood would cost more than the packets: a
- * burst of at least COALESCE_MIN packets switches the loop to reading the
- * captures every COALESCE_NS without being woken by them, until a burst is
- * smaller again. A lone knock is still read the moment it arrives.
- */
-#define COALESCE_MIN 8
-#define COALESCE_NS (100 * 1000L)
 
 static int
 offline(struct daemon *d)
@@ -237,7 +225,6 @@ loop(struct daemon *d)
 	uint64_t next_tick = util_mono_ms() + 1000;
 	sigset_t empty;
 	size_t n = 0;
-	int coalesce = 0;
 
 	sigemptyset(&empty);
 	for (size_t i = 0; i < d->ncap; i++, n++)
@@ -247,21 +234,16 @@ loop(struct daemon *d)
 	pfd[n++] = (struct pollfd){ .fd = d->control, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
 	while (!got_term) {
-		struct timespec ts = { 0, coalesce ? COALESCE_NS : 200 * 1000000L };
-		int r, was = coalesce;
+		struct timespec ts = { 0, 200 * 1000000L };
+		int r = ppoll(pfd, n, &ts, &empty);
 
-		for (size_t i = 0; i < d->ncap; i++)
-			pfd[i].events = coalesce ? 0 : POLLIN;
-		r = ppoll(pfd, n, &ts, &empty);
 		if (r < 0 && errno != EINTR) {
 			diag(NULL, 0, "poll: %s", strerror(errno));
 			return -1;
 		}
-		coalesce = 0;
-		for (size_t i = 0; r >= 0 && i < d->ncap; i++)
-			if ((was || (pfd[i].revents & (POLLIN | POLLERR))) &&
-			    read_burst(d, d->cap[i]) >= COALESCE_MIN)
-				coalesce = 1;
+		for (size_t i = 0; r > 0 && i < d->ncap; i++)
+			if (pfd[i].revents & (POLLIN | POLLERR))
+				read_burst(d, d->cap[i]);
 		if (r > 0 && (pfd[n - 1].revents & POLLIN) && drain_inotify(d->inotify))
 			daemon_reload_agents(d);
 		if (r > 0 && (pfd[n - 2].revents & POLLIN))
