@@ -94,33 +94,42 @@ lookup_or_add(struct openings *o, uint64_t id)
 
 /* --- targets ---------------------------------------------------------------- */
 
-static uint64_t
-target_hash(const struct fw_elem *e)
+/* What e opens, as a target with no reference yet. */
+static struct target
+target_of(const struct fw_elem *e)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-	uint8_t k[22];
+	return (struct target){ .dst = e->dst, .src_family = e->src.family,
+	    .proto = e->proto, .port_lo = e->port_lo, .port_hi = e->port_hi };
+}
 
-	k[0] = e->src.family;
-	k[1] = e->dst.family;
-	memcpy(k + 2, e->dst.bytes, 16);
-	k[18] = e->proto;
-	k[19] = (uint8_t)(e->port_lo ^ (e->port_hi << 3));
-	k[20] = (uint8_t)(e->port_lo >> 8);
-	k[21] = (uint8_t)(e->port_hi >> 8);
+static uint64_t
+target_hash(const struct target *t)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, then a final mix */
+	uint8_t k[23];
+
+	k[0] = t->src_family;
+	k[1] = t->dst.family;
+	memcpy(k + 2, t->dst.bytes, 16);
+	k[18] = t->proto;
+	k[19] = (uint8_t)t->port_lo;
+	k[20] = (uint8_t)(t->port_lo >> 8);
+	k[21] = (uint8_t)t->port_hi;
+	k[22] = (uint8_t)(t->port_hi >> 8);
 	for (size_t i = 0; i < sizeof(k); i++)
 		h = (h ^ k[i]) * 0x100000001b3ULL;
-	return h;
+	return h ^ (h >> 29);
 }
 
 static int
-target_is(const struct target *t, const struct fw_elem *e)
+target_same(const struct target *a, const struct target *b)
 {
-	return t->refs > 0 && t->src_family == e->src.family &&
-	    addr_eq(&t->dst, &e->dst) && t->proto == e->proto &&
-	    t->port_lo == e->port_lo && t->port_hi == e->port_hi;
+	return a->src_family == b->src_family && addr_eq(&a->dst, &b->dst) &&
+	    a->proto == b->proto && a->port_lo == b->port_lo &&
+	    a->port_hi == b->port_hi;
 }
 
-/* Rebuild the hash of targets with room for at least n of them. */
+/* Rebuild the hash of targets in use with room for at least n of them. */
 static int
 target_reindex(struct openings *o, size_t n)
 {
@@ -132,18 +141,12 @@ target_reindex(struct openings *o, size_t n)
 	if ((idx = calloc(cap, sizeof(*idx))) == NULL)
 		return -1;
 	for (uint32_t t = 0; t < o->ntg; t++) {
-		struct fw_elem e;
 		size_t i;
 
 		if (o->tg[t].refs == 0)
 			continue;
-		memset(&e, 0, sizeof(e));
-		e.src.family = o->tg[t].src_family;
-		e.dst = o->tg[t].dst;
-		e.proto = o->tg[t].proto;
-		e.port_lo = o->tg[t].port_lo;
-		e.port_hi = o->tg[t].port_hi;
-		for (i = target_hash(&e) & (cap - 1); idx[i]; i = (i + 1) & (cap - 1))
+		for (i = target_hash(&o->tg[t]) & (cap - 1); idx[i];
+		    i = (i + 1) & (cap - 1))
 			;
 		idx[i] = t + 1;
 	}
@@ -157,14 +160,18 @@ target_reindex(struct openings *o, size_t n)
 static long
 target_ref(struct openings *o, const struct fw_elem *e)
 {
+	struct target key = target_of(e);
 	size_t i;
 	uint32_t t;
 
-	for (i = target_hash(e) & o->tgmask; o->tgidx[i]; i = (i + 1) & o->tgmask)
-		if (target_is(&o->tg[o->tgidx[i] - 1], e)) {
-			o->tg[o->tgidx[i] - 1].refs++;
+	for (i = target_hash(&key) & o->tgmask; o->tgidx[i]; i = (i + 1) & o->tgmask) {
+		struct target *x = &o->tg[o->tgidx[i] - 1];
+
+		if (x->refs > 0 && target_same(x, &key)) {
+			x->refs++;
 			return (long)o->tgidx[i] - 1;
 		}
+	}
 	/* New: a free slot, else a new one; then rehash (drops freed ones). */
 	for (t = 0; t < o->ntg && o->tg[t].refs > 0; t++)
 		;
@@ -180,9 +187,8 @@ target_ref(struct openings *o, const struct fw_elem *e)
 		}
 		o->ntg++;
 	}
-	o->tg[t] = (struct target){ .dst = e->dst, .src_family = e->src.family,
-	    .proto = e->proto, .port_lo = e->port_lo, .port_hi = e->port_hi,
-	    .refs = 1 };
+	o->tg[t] = key;
+	o->tg[t].refs = 1;
 	if (target_reindex(o, o->ntg) != 0) {
 		o->tg[t].refs = 0;
 		return -1;
