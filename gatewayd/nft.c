@@ -62,7 +62,8 @@ static const struct {
 	{ "fwd6", CAT(CAT(CAT(T_IPV6, T_IPV6), T_PROTO), T_SERVICE), 40 },
 };
 
-enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_LOOKUP };
+enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_NEW_NOT_SYN,
+    R_LOOKUP };
 
 #define PRIO_RAW (-300)		/* NF_IP_PRI_RAW: before connection tracking */
 
@@ -358,6 +359,7 @@ put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 	case R_ND:		rc = nft_rule_nd(r); break;
 	case R_ALLOW:		rc = nft_rule_allow(r, arg); break;
 	case R_KNOCK:		rc = nft_rule_knock(r, *(const uint16_t *)arg); break;
+	case R_NEW_NOT_SYN:	rc = nft_rule_new_not_syn(r); break;
 	default:
 		s = *(const int *)arg;
 		rc = nft_rule_lookup(r, s == IN6 || s == FWD6 ? 6 : 4,
@@ -624,6 +626,8 @@ nft_install(struct nft *n, uint16_t knock_port, const struct allow_rule *allow,
 	if (put_chain(n, "knock", NF_INET_PRE_ROUTING, PRIO_RAW,
 	    NF_ACCEPT) == -1 ||
 	    put_rule(n, "knock", R_KNOCK, &knock_port) == -1 ||
+	    put_chain(n, "output", NF_INET_LOCAL_OUT, 0, NF_ACCEPT) == -1 ||
+	    put_rule(n, "output", R_NEW_NOT_SYN, NULL) == -1 ||
 	    put_chain(n, "input", NF_INET_LOCAL_IN, 0, NF_DROP) == -1 ||
 	    put_chain(n, "forward", NF_INET_FORWARD, 0, NF_DROP) == -1 ||
 	    put_rules(n, "input", 1, allow, nallow) == -1 ||

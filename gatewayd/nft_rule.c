@@ -181,6 +181,33 @@ nft_rule_allow(struct nftnl_rule *r, const struct allow_rule *a)
 	return x_accept(&b);
 }
 
+/*
+ * TCP leaving the host that would start tracking mid-stream (new, no SYN):
+ * dropped. Otherwise, once a revocation has cut a connection's tracking
+ * entry, the service's next segment would make a new one, and the agent's
+ * answer to it would pass the input chain as established.
+ */
+int
+nft_rule_new_not_syn(struct nftnl_rule *r)
+{
+	struct rb b = { r, 0 };
+	uint8_t tcp = IPPROTO_TCP, syn = 0x02, zero8 = 0;
+	uint32_t isnew = NF_CT_STATE_BIT(IP_CT_NEW), zero = 0;
+
+	x_meta(&b, NFT_META_L4PROTO, NFT_REG_1);
+	x_cmp(&b, NFT_CMP_EQ, &tcp, 1);
+	x_add(&b, "ct", 2, NFTNL_EXPR_CT_KEY, NFT_CT_STATE, NFTNL_EXPR_CT_DREG,
+	    NFT_REG_1);
+	x_mask(&b, &isnew, sizeof(isnew));
+	x_cmp(&b, NFT_CMP_NEQ, &zero, sizeof(zero));
+	x_payload(&b, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, NFT_REG_1);
+	x_mask(&b, &syn, 1);
+	x_cmp(&b, NFT_CMP_EQ, &zero8, 1);
+	x_add(&b, "immediate", 2, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT,
+	    NFTNL_EXPR_IMM_VERDICT, NF_DROP);
+	return b.oom ? -1 : 0;
+}
+
 /* UDP to the knock port: not tracked (no verdict; the input chain drops it). */
 int
 nft_rule_knock(struct nftnl_rule *r, uint16_t port)

@@ -25,6 +25,8 @@ int nft_rule_nd(struct nftnl_rule *r);
 
 /* ip saddr PREFIX meta l4proto PROTO th dport PORT accept (a validated) */
 int nft_rule_allow(struct nftnl_rule *r, const struct allow_rule *a);
+/* Drop outgoing TCP that is new but not a SYN. */
+int nft_rule_new_not_syn(struct nftnl_rule *r);
 /* Leave UDP to the knock port untracked. */
 int nft_rule_knock(struct nftnl_rule *r, uint16_t port);
 

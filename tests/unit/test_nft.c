@@ -219,6 +219,7 @@ test_install(struct nft *n)
 	T_CHECK(count(out, "\"hook\": \"input\", \"prio\": 0, \"policy\": \"drop\"") == 1);
 	T_CHECK(count(out, "\"hook\": \"forward\", \"prio\": 0, \"policy\": \"drop\"") == 1);
 	T_CHECK(count(out, "\"hook\": \"prerouting\", \"prio\": -300, \"policy\": \"accept\"") == 1);
+	T_CHECK(count(out, "\"hook\": \"output\", \"prio\": 0, \"policy\": \"accept\"") == 1);
 	T_CHECK(count(out, "\"flags\": [\"timeout\"]") == 4);
 	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
 		T_CHECK(strstr(out, sets[i]) != NULL);
@@ -226,6 +227,7 @@ test_install(struct nft *n)
 	T_CHECK(count(out, "ct state established,related accept") == 2);
 	T_CHECK(count(out, "iifname \"lo\" accept") == 1);
 	T_CHECK(count(out, "udp dport 62201 notrack") == 1);
+	T_CHECK(count(out, "ct state new tcp flags ! syn drop") == 1);
 	T_CHECK(count(out, "ip saddr 192.0.2.0/24 tcp dport 22 accept") == 2);
 	T_CHECK(strstr(out, "ip saddr . meta l4proto . th dport @in4 accept") != NULL);
 	T_CHECK(strstr(out, "ip6 saddr . meta l4proto . th dport @in6 accept") != NULL);
