@@ -1,5 +1,6 @@
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,14 @@
 
 /* Longest line agent_write emits: ini.c refuses lines past 1000 characters. */
 #define AGENT_LINE_MAX 1000
+
+/* What a standalone agent points to is const to its readers, not to the
+ * functions below that allocate and free it. */
+static void *
+own(const void *p)
+{
+	return (void *)(uintptr_t)p;
+}
 
 static const char *const agent_keys[] = { "public_key", "enclaves", "labels",
 	"expires", "revoked", NULL };
@@ -150,11 +159,18 @@ static int check_writable(const char *path, const struct agent *a);
 int
 agent_load(const char *path, struct agent *a)
 {
+	char name[POLICY_NAME_MAX];
 	struct ini *ini = NULL;
 	int ret = -1;
 
 	memset(a, 0, sizeof(*a));
-	if (agent_name(path, a->name) != 0 || (ini = ini_load(path)) == NULL)
+	if (agent_name(path, name) != 0)
+		goto out;
+	if (agent_set_name(a, name) != 0) {
+		diag(path, 0, "out of memory");
+		goto out;
+	}
+	if ((ini = ini_load(path)) == NULL)
 		goto out;
 	/* What agent_write cannot write back (spa-admin agent revoke) is
 	 * refused here too: lists too long for one line of AGENT_LINE_MAX. */
@@ -170,16 +186,32 @@ out:
 }
 
 int
+agent_set_name(struct agent *a, const char *name)
+{
+	char *s;
+
+	if (strlen(name) >= POLICY_NAME_MAX || (s = strdup(name)) == NULL)
+		return -1;
+	free(own(a->name));
+	a->name = s;
+	return 0;
+}
+
+int
 agent_add_enclave(struct agent *a, const char *name)
 {
-	char (*v)[POLICY_NAME_MAX];
+	const char **v;
+	char *s;
 
 	if (a->nenclaves >= AGENT_MAX_ENCLAVES || strlen(name) >= POLICY_NAME_MAX ||
-	    (v = realloc(a->enclaves, (a->nenclaves + 1) * sizeof(*v))) == NULL)
+	    (s = strdup(name)) == NULL)
 		return -1;
+	if ((v = realloc(own(a->enclaves), (a->nenclaves + 1) * sizeof(*v))) == NULL) {
+		free(s);
+		return -1;
+	}
+	v[a->nenclaves++] = s;
 	a->enclaves = v;
-	memset(v[a->nenclaves], 0, sizeof(*v));	/* whole slots compare equal */
-	util_strlcpy(a->enclaves[a->nenclaves++], name, POLICY_NAME_MAX);
 	return 0;
 }
 
@@ -190,9 +222,11 @@ agent_add_label(struct agent *a, const char *key, const char *value)
 
 	if (a->nlabels >= POLICY_MAX_LABELS || strlen(key) >= POLICY_LABEL_KEY_MAX ||
 	    strlen(value) >= POLICY_LABEL_VALUE_MAX ||
-	    (v = realloc(a->labels, (a->nlabels + 1) * sizeof(*v))) == NULL)
+	    (v = realloc(own(a->labels), (a->nlabels + 1) * sizeof(*v))) == NULL)
 		return -1;
 	a->labels = v;
+	/* Zeroed past the strings: equal labels are equal bytes (memcmp, and
+	 * agentdb shares equal lists). */
 	memset(&v[a->nlabels], 0, sizeof(*v));
 	util_strlcpy(v[a->nlabels].key, key, POLICY_LABEL_KEY_MAX);
 	util_strlcpy(v[a->nlabels++].value, value, POLICY_LABEL_VALUE_MAX);
@@ -204,8 +238,11 @@ agent_clear(struct agent *a)
 {
 	if (a == NULL)
 		return;
-	free(a->enclaves);
-	free(a->labels);
+	for (size_t i = 0; i < a->nenclaves; i++)
+		free(own(a->enclaves[i]));
+	free(own(a->enclaves));
+	free(own(a->labels));
+	free(own(a->name));
 	memset(a, 0, sizeof(*a));
 }
 
@@ -308,7 +345,7 @@ agent_write(const char *dir, const struct agent *a, int replace)
 	struct out *o = NULL;
 	int ret = -1;
 
-	if (strnlen(a->name, POLICY_NAME_MAX) == POLICY_NAME_MAX ||
+	if (a->name == NULL || strnlen(a->name, POLICY_NAME_MAX) == POLICY_NAME_MAX ||
 	    !util_valid_name(a->name)) {
 		diag(dir, 0, "bad agent name");
 		return -1;

@@ -23,22 +23,29 @@
 #define AGENT_MAX_ENCLAVES 16
 
 /*
- * Enclaves and labels are allocated to size (agent_add_enclave,
- * agent_add_label): the daemon holds one struct per agent, so 100,000 agents
- * must not cost the room of the largest one each. A zeroed struct is an
- * empty agent; agent_clear frees what one holds.
+ * The daemon holds one struct per agent (100,000 agents must fit its memory
+ * budget), so everything of variable size is behind a pointer. A standalone
+ * agent (agent_load, or built with agent_set_name, agent_add_enclave and
+ * agent_add_label) owns what they point to: a zeroed struct is an empty
+ * agent, and agent_clear frees what one holds. The agents of an agentdb point
+ * into the table's own storage (agents with equal lists share one copy): they
+ * are read-only and freed with the table.
  */
 struct agent {
-	char name[POLICY_NAME_MAX];
+	const char *name;
 	uint8_t pk[KEY_PK_LEN];
 	uint8_t key_id[KEY_ID_LEN];
 	int64_t expires;		/* seconds since the epoch; 0: never */
 	int64_t revoked;		/* seconds since the epoch; 0: not revoked */
-	size_t nenclaves;
-	size_t nlabels;
-	char (*enclaves)[POLICY_NAME_MAX];	/* nenclaves names */
-	struct label *labels;			/* nlabels labels */
+	const char *const *enclaves;	/* nenclaves names */
+	const struct label *labels;	/* nlabels labels */
+	uint8_t nenclaves;		/* at most AGENT_MAX_ENCLAVES */
+	uint8_t nlabels;		/* at most POLICY_MAX_LABELS */
 };
+
+/* Set the name (copied, not validated beyond length: agent_write checks it);
+ * 0, or -1 when too long (POLICY_NAME_MAX) or out of memory. */
+int agent_set_name(struct agent *a, const char *name);
 
 /* Append an enclave name or a label (copied, not validated beyond length);
  * 0, or -1 when full (AGENT_MAX_ENCLAVES, POLICY_MAX_LABELS), too long or
@@ -46,7 +53,7 @@ struct agent {
 int agent_add_enclave(struct agent *a, const char *name);
 int agent_add_label(struct agent *a, const char *key, const char *value);
 
-/* Free what a holds and zero it. */
+/* Free what a standalone agent holds and zero it. */
 void agent_clear(struct agent *a);
 
 /* Load one agent file into a (whatever a held before is overwritten, not
@@ -61,14 +68,21 @@ int agent_write(const char *dir, const struct agent *a, int replace);
 int agent_check_enclaves(const struct agent *a, const char *path,
     const struct policy *p);
 
-/* The agents of a directory, looked up by key id in O(1). */
+/* The agents of a directory, in name order, looked up by key id in O(1) and
+ * by name in O(log n). */
 struct agentdb;
 
 /* Load every DIR/NAME.ini (hidden and other files are skipped); NULL if any
- * file is bad or two agents share a key id. */
+ * file is bad, two agents share a key id, or memory runs out. */
 struct agentdb *agentdb_load(const char *dir);
 void agentdb_free(struct agentdb *db);
 size_t agentdb_count(const struct agentdb *db);
+
+/* Bytes the table holds (its agents, index and storage, not the allocator's
+ * own overhead). */
+size_t agentdb_bytes(const struct agentdb *db);
+
+/* The i-th agent in name order, NULL past the end. */
 const struct agent *agentdb_at(const struct agentdb *db, size_t i);
 const struct agent *agentdb_find(const struct agentdb *db, const uint8_t id[KEY_ID_LEN]);
 const struct agent *agentdb_by_name(const struct agentdb *db, const char *name);

@@ -6,30 +6,34 @@
 #include <string.h>
 
 #include "agent.h"
+#include "arena.h"
+#include "dedup.h"
 #include "diag.h"
 #include "util.h"
 
 /*
- * Agents in one array; two open-addressing tables (slot: index + 1, 0: empty,
- * at most half full) find them by key id and by name. Key ids come out of a
- * hash, so their low bits index the table directly.
+ * Agents in one array sized to fit, sorted by name (binary search by name);
+ * an open-addressing table (slot: index + 1, 0: empty, at most half full)
+ * finds them by key id. Key ids come out of a hash, so their low bits index
+ * the table directly. What the agents point to (names, enclave lists, label
+ * lists) lives in an arena owned by the table; equal lists and enclave names
+ * are stored once, so 100,000 agents of a few kinds cost little more than
+ * their structs and names.
  */
 struct agentdb {
 	struct agent *a;
-	size_t n, cap;
-	uint32_t *byid, *byname;
+	size_t n;
+	uint32_t *byid;
 	size_t mask;
+	struct arena *mem;
 };
 
-static uint64_t
-name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
-}
+/* The file names a load reads, without ".ini": stored in the table's arena,
+ * they become the agents' names. */
+struct names {
+	const char **v;
+	size_t n, cap;
+};
 
 /* NAME.ini, not hidden (editor and temp files are skipped). */
 static int
@@ -44,19 +48,128 @@ wanted(const struct dirent *de)
 }
 
 static int
-grow(struct agentdb *db)
+add_name(struct names *nm, struct arena *mem, const char *file)
 {
-	struct agent *a;
-	size_t cap;
+	size_t len = strlen(file) - 4;		/* wanted: ends in ".ini" */
+	const char **v;
+	char *s;
 
-	if (db->n < db->cap)
-		return 0;
-	cap = db->cap ? db->cap * 2 : 64;
-	if (cap > UINT32_MAX / 2 || (a = reallocarray(db->a, cap, sizeof(*a))) == NULL)
+	if (nm->n == nm->cap) {
+		size_t cap = nm->cap ? 2 * nm->cap : 64;
+
+		if (cap > UINT32_MAX / 2 ||
+		    (v = reallocarray(nm->v, cap, sizeof(*v))) == NULL)
+			return -1;
+		nm->v = v;
+		nm->cap = cap;
+	}
+	if ((s = arena_alloc(mem, len + 1, 1)) == NULL)
 		return -1;
-	db->a = a;
-	db->cap = cap;
+	memcpy(s, file, len);
+	s[len] = '\0';
+	nm->v[nm->n++] = s;
 	return 0;
+}
+
+static int
+by_name(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The names of the agent files of dir, sorted. */
+static int
+list_dir(struct agentdb *db, const char *dir, struct names *nm)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = -1;
+
+	if ((d = opendir(dir)) == NULL) {
+		diag(dir, 0, "cannot open directory: %s", strerror(errno));
+		return -1;
+	}
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
+		if (!wanted(de))
+			continue;
+		if (strlen(dir) + 1 + strlen(de->d_name) >= PATH_MAX) {
+			diag(dir, 0, "path too long: %s", de->d_name);
+			goto out;
+		}
+		if (add_name(nm, db->mem, de->d_name) != 0) {
+			diag(dir, 0, "out of memory");
+			goto out;
+		}
+	}
+	if (errno != 0) {
+		diag(dir, 0, "cannot read directory: %s", strerror(errno));
+		goto out;
+	}
+	if (nm->n > 0)
+		qsort(nm->v, nm->n, sizeof(*nm->v), by_name);
+	ret = 0;
+out:
+	closedir(d);
+	return ret;
+}
+
+/* Copy what a loaded agent holds into dst, its lists (and enclave names)
+ * shared with earlier agents where equal. The name is set by the caller. */
+static int
+copy_in(struct dedup *dd, struct agent *dst, const struct agent *src)
+{
+	const char *enc[AGENT_MAX_ENCLAVES];
+
+	memcpy(dst->pk, src->pk, KEY_PK_LEN);
+	memcpy(dst->key_id, src->key_id, KEY_ID_LEN);
+	dst->expires = src->expires;
+	dst->revoked = src->revoked;
+	for (size_t i = 0; i < src->nenclaves; i++)
+		if ((enc[i] = dedup_copy(dd, src->enclaves[i],
+		    strlen(src->enclaves[i]) + 1)) == NULL)
+			return -1;
+	if (src->nenclaves > 0 && (dst->enclaves = dedup_copy(dd, enc,
+	    src->nenclaves * sizeof(enc[0]))) == NULL)
+		return -1;
+	dst->nenclaves = src->nenclaves;
+	if (src->nlabels > 0 && (dst->labels = dedup_copy(dd, src->labels,
+	    src->nlabels * sizeof(*src->labels))) == NULL)
+		return -1;
+	dst->nlabels = src->nlabels;
+	return 0;
+}
+
+static int
+load_all(struct agentdb *db, const char *dir, const struct names *nm)
+{
+	char path[PATH_MAX];
+	struct dedup *dd = NULL;
+	struct agent tmp;
+	int ret = -1;
+
+	memset(&tmp, 0, sizeof(tmp));
+	if ((nm->n > 0 && (db->a = calloc(nm->n, sizeof(*db->a))) == NULL) ||
+	    (dd = dedup_new(db->mem)) == NULL) {
+		diag(dir, 0, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < nm->n; i++) {
+		snprintf(path, sizeof(path), "%s/%s.ini", dir, nm->v[i]);
+		if (agent_load(path, &tmp) != 0)
+			goto out;
+		if (copy_in(dd, &db->a[i], &tmp) != 0) {
+			diag(path, 0, "out of memory");
+			goto out;
+		}
+		db->a[i].name = nm->v[i];	/* agent_load took it from path */
+		db->n++;
+		agent_clear(&tmp);
+	}
+	ret = 0;
+out:
+	agent_clear(&tmp);
+	dedup_free(dd);
+	return ret;
 }
 
 static int
@@ -68,8 +181,7 @@ build_index(struct agentdb *db, const char *dir)
 	while (cap < 2 * db->n)
 		cap *= 2;
 	db->mask = cap - 1;
-	if ((db->byid = calloc(cap, sizeof(uint32_t))) == NULL ||
-	    (db->byname = calloc(cap, sizeof(uint32_t))) == NULL) {
+	if ((db->byid = calloc(cap, sizeof(uint32_t))) == NULL) {
 		diag(dir, 0, "out of memory");
 		return -1;
 	}
@@ -89,40 +201,6 @@ build_index(struct agentdb *db, const char *dir)
 			return -1;
 		}
 		db->byid[h] = (uint32_t)i + 1;
-		/* Names are file names of one directory: unique. */
-		for (h = name_hash(a->name) & db->mask; db->byname[h] != 0;
-		    h = (h + 1) & db->mask)
-			;
-		db->byname[h] = (uint32_t)i + 1;
-	}
-	return 0;
-}
-
-static int
-load_all(struct agentdb *db, DIR *d, const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-
-	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
-		if (!wanted(de))
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(path)) {
-			diag(dir, 0, "path too long: %s", de->d_name);
-			return -1;
-		}
-		if (grow(db) != 0) {
-			diag(dir, 0, "out of memory");
-			return -1;
-		}
-		if (agent_load(path, &db->a[db->n]) != 0)
-			return -1;
-		db->n++;
-	}
-	if (errno != 0) {
-		diag(dir, 0, "cannot read directory: %s", strerror(errno));
-		return -1;
 	}
 	return 0;
 }
@@ -131,23 +209,20 @@ struct agentdb *
 agentdb_load(const char *dir)
 {
 	struct agentdb *db = NULL;
-	DIR *d = NULL;
+	struct names nm = { NULL, 0, 0 };
 
-	if ((db = calloc(1, sizeof(*db))) == NULL) {
+	if ((db = calloc(1, sizeof(*db))) == NULL ||
+	    (db->mem = arena_new()) == NULL) {
 		diag(dir, 0, "out of memory");
 		goto fail;
 	}
-	if ((d = opendir(dir)) == NULL) {
-		diag(dir, 0, "cannot open directory: %s", strerror(errno));
+	if (list_dir(db, dir, &nm) != 0 || load_all(db, dir, &nm) != 0 ||
+	    build_index(db, dir) != 0)
 		goto fail;
-	}
-	if (load_all(db, d, dir) != 0 || build_index(db, dir) != 0)
-		goto fail;
-	closedir(d);
+	free(nm.v);
 	return db;
 fail:
-	if (d != NULL)
-		closedir(d);
+	free(nm.v);
 	agentdb_free(db);
 	return NULL;
 }
@@ -157,11 +232,9 @@ agentdb_free(struct agentdb *db)
 {
 	if (db == NULL)
 		return;
-	for (size_t i = 0; i < db->n; i++)
-		agent_clear(&db->a[i]);
 	free(db->a);
 	free(db->byid);
-	free(db->byname);
+	arena_free(db->mem);
 	free(db);
 }
 
@@ -169,6 +242,13 @@ size_t
 agentdb_count(const struct agentdb *db)
 {
 	return db->n;
+}
+
+size_t
+agentdb_bytes(const struct agentdb *db)
+{
+	return sizeof(*db) + db->n * sizeof(*db->a) +
+	    (db->mask + 1) * sizeof(*db->byid) + arena_bytes(db->mem);
 }
 
 const struct agent *
@@ -191,11 +271,18 @@ agentdb_find(const struct agentdb *db, const uint8_t id[KEY_ID_LEN])
 const struct agent *
 agentdb_by_name(const struct agentdb *db, const char *name)
 {
-	size_t h;
+	size_t lo = 0, hi = db->n;
 
-	for (h = name_hash(name) & db->mask; db->byname[h] != 0;
-	    h = (h + 1) & db->mask)
-		if (strcmp(db->a[db->byname[h] - 1].name, name) == 0)
-			return &db->a[db->byname[h] - 1];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, db->a[mid].name);
+
+		if (c == 0)
+			return &db->a[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }

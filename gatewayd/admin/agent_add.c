@@ -216,7 +216,10 @@ agent_add_main(int argc, char **argv, const char *dir_arg)
 	}
 	if (admin_check_name(argv[optind]) != 0)
 		return EXIT_FAILURE;
-	util_strlcpy(a.name, argv[optind], sizeof(a.name));
+	if (agent_set_name(&a, argv[optind]) != 0) {
+		diag(NULL, 0, "out of memory");
+		goto out;
+	}
 	if (config_load(config_dir(dir_arg), &cfg) != 0)
 		goto out;
 	if (nenc > 0 && (pol = policy_load(cfg.policy)) == NULL)

@@ -73,8 +73,8 @@ agent_revoke_main(int argc, char **argv, const char *dir_arg)
 		printf("agent %s was already revoked at %s\n", name,
 		    util_fmt_rfc3339(a.revoked, when));
 	} else {
-		util_strlcpy(a.name, name, sizeof(a.name));
 		a.revoked = (int64_t)(util_now_ms() / 1000);
+		/* agent_load named it after path: NAME. */
 		if (agent_write(cfg.agents, &a, 1) != 0) {
 			agent_clear(&a);
 			return EXIT_FAILURE;

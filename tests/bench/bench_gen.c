@@ -30,6 +30,7 @@ work(const char *agents, const char *prefix, const uint8_t gw_pk[KEY_PK_LEN],
 {
 	struct bench_agent k;
 	struct agent a;
+	char name[POLICY_NAME_MAX];
 
 	for (size_t i = from; i < to; i++) {
 		crypto_sign_keypair(k.pk, k.sk);
@@ -38,10 +39,11 @@ work(const char *agents, const char *prefix, const uint8_t gw_pk[KEY_PK_LEN],
 		if (i < sessions && keys_session(k.sk, gw_pk, k.pk, gw_pk, k.key) != 0)
 			return -1;
 		memset(&a, 0, sizeof(a));
-		snprintf(a.name, sizeof(a.name), "%s%06zu", prefix, i);
+		snprintf(name, sizeof(name), "%s%06zu", prefix, i);
 		memcpy(a.pk, k.pk, KEY_PK_LEN);
 		memcpy(a.key_id, k.id, KEY_ID_LEN);
-		if (agent_add_enclave(&a, "dev") != 0 ||
+		if (agent_set_name(&a, name) != 0 ||
+		    agent_add_enclave(&a, "dev") != 0 ||
 		    agent_write(agents, &a, 1) != 0) {
 			agent_clear(&a);
 			return -1;

@@ -120,7 +120,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		if (i == FUZZ_NAGENTS - 1)
 			break;			/* the stranger is not registered */
 		memset(&a, 0, sizeof(a));
-		snprintf(a.name, sizeof(a.name), "%s", f->name);
+		if (agent_set_name(&a, f->name) != 0)
+			fuzz_fail("name");
 		memcpy(a.pk, k->pk, 32);
 		if (f->enclaves[0] != '\0') {
 			char buf[256], *cur = buf, *item;

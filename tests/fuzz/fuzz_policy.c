@@ -73,15 +73,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	check(p);
-	if (a[0].name[0] == '\0') {
-		strcpy(a[0].name, "a");
+	if (a[0].name == NULL) {
+		agent_set_name(&a[0], "a");
 		agent_add_enclave(&a[0], "dev");
-		strcpy(a[1].name, "b");
+		agent_set_name(&a[1], "b");
 		agent_add_label(&a[1], "team", "ops");
 	}
 	/* Member of every enclave by name (first 16), and by labels. */
 	agent_clear(&a[2]);
-	strcpy(a[2].name, "c");
+	agent_set_name(&a[2], "c");
 	for (size_t i = 0; i < p->nenc && i < AGENT_MAX_ENCLAVES; i++)
 		agent_add_enclave(&a[2], p->enc[i].name);
 	acc = p->nres + p->nenc;

@@ -1,4 +1,5 @@
-/* Tests for rules/agent.c and rules/agentdb.c. */
+/* Tests for rules/agent.c and rules/agentdb.c (the table's compact storage:
+ * test_agentdb.c). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "agent.h"
 #include "diag.h"
 #include "t.h"
+#include "tagent.h"
 #include "tfile.h"
 #include "util.h"
 
@@ -57,18 +59,20 @@ pkline(uint8_t b)
 	remove(at(name));						\
 } while (0)
 
-/* Field by field: enclaves and labels live behind pointers. */
-static int
-same_agent(const struct agent *a, const struct agent *b)
+/* Drop a's enclaves and labels, keep the rest. */
+static void
+strip(struct agent *a)
 {
-	return !strcmp(a->name, b->name) && !memcmp(a->pk, b->pk, KEY_PK_LEN) &&
-	    !memcmp(a->key_id, b->key_id, KEY_ID_LEN) && a->expires == b->expires &&
-	    a->revoked == b->revoked && a->nenclaves == b->nenclaves &&
-	    a->nlabels == b->nlabels &&
-	    (a->nenclaves == 0 || !memcmp(a->enclaves, b->enclaves,
-	    a->nenclaves * sizeof(*a->enclaves))) &&
-	    (a->nlabels == 0 || !memcmp(a->labels, b->labels,
-	    a->nlabels * sizeof(*a->labels)));
+	struct agent b;
+
+	memset(&b, 0, sizeof(b));
+	T_CHECK(agent_set_name(&b, a->name) == 0);
+	memcpy(b.pk, a->pk, KEY_PK_LEN);
+	memcpy(b.key_id, a->key_id, KEY_ID_LEN);
+	b.expires = a->expires;
+	b.revoked = a->revoked;
+	agent_clear(a);
+	*a = b;
 }
 
 static void
@@ -79,7 +83,7 @@ test_round_trip(void)
 	uint8_t id[KEY_ID_LEN];
 
 	memset(&a, 0, sizeof(a));
-	strcpy(a.name, "ci-runner.7");
+	T_CHECK(agent_set_name(&a, "ci-runner.7") == 0);
 	randombytes_buf(a.pk, sizeof(a.pk));
 	T_CHECK(agent_add_enclave(&a, "ops") == 0);
 	T_CHECK(agent_add_enclave(&a, "data") == 0);
@@ -98,11 +102,9 @@ test_round_trip(void)
 	/* replace 0 refuses an existing file; replace 1 replaces it. */
 	T_CHECK(agent_write(dir, &a, 0) == -1);
 	a.revoked = 1700000000;
-	free(a.enclaves);
-	free(a.labels);
-	a.enclaves = NULL;
-	a.labels = NULL;
-	a.nlabels = a.nenclaves = 0;
+	strip(&a);
+	T_CHECK(a.nenclaves == 0 && a.nlabels == 0 && a.enclaves == NULL &&
+	    a.labels == NULL && strcmp(a.name, "ci-runner.7") == 0);
 	T_CHECK(agent_write(dir, &a, 1) == 0);
 	T_CHECK(agent_load(at("ci-runner.7.ini"), &b) == 0);
 	T_CHECK(same_agent(&a, &b));
@@ -113,17 +115,39 @@ test_round_trip(void)
 	/* What would not load again is not written. */
 	T_CHECK(agent_add_enclave(&a, "Bad") == 0);
 	T_CHECK(agent_write(dir, &a, 0) == -1);
-	strcpy(a.enclaves[0], "x");
+	strip(&a);
+	T_CHECK(agent_add_enclave(&a, "x") == 0);
 	T_CHECK(agent_add_enclave(&a, "x") == 0);
 	T_CHECK(agent_write(dir, &a, 0) == -1);
 	/* Full lists are refused by the adders themselves. */
 	for (int i = 0; i < 20; i++)
 		agent_add_enclave(&a, "y");
 	T_CHECK(a.nenclaves == AGENT_MAX_ENCLAVES);
+	for (int i = 0; i < 20; i++)
+		agent_add_label(&a, "k", "v");
+	T_CHECK(a.nlabels == POLICY_MAX_LABELS);
 	agent_clear(&a);
-	T_CHECK(a.nenclaves == 0 && a.enclaves == NULL);
-	strcpy(a.name, "../evil");
+	T_CHECK(a.nenclaves == 0 && a.enclaves == NULL && a.nlabels == 0 &&
+	    a.labels == NULL && a.name == NULL);
+	T_CHECK(agent_write(dir, &a, 0) == -1);		/* no name */
+	T_CHECK(agent_set_name(&a, "../evil") == 0);
 	T_CHECK(agent_write(dir, &a, 0) == -1);
+	/* Names are copied, up to POLICY_NAME_MAX - 1 characters. */
+	{
+		char name[POLICY_NAME_MAX + 1];
+
+		memset(name, 'n', sizeof(name) - 1);
+		name[POLICY_NAME_MAX] = '\0';
+		T_CHECK(agent_set_name(&a, name) == -1);
+		T_CHECK(strcmp(a.name, "../evil") == 0);
+		name[POLICY_NAME_MAX - 1] = '\0';
+		T_CHECK(agent_set_name(&a, name) == 0);
+		name[0] = 'm';
+		T_CHECK(strlen(a.name) == POLICY_NAME_MAX - 1 && a.name[0] == 'n');
+		T_CHECK(agent_add_enclave(&a, name) == 0);
+		T_CHECK(agent_add_label(&a, name, "v") == -1);	/* key too long */
+	}
+	agent_clear(&a);
 }
 
 static void
@@ -238,6 +262,7 @@ test_check_enclaves(void)
 	T_CHECK(t_has("m.ini:4:") && t_has("lost"));
 	a.nenclaves = 1;
 	T_CHECK(agent_check_enclaves(&a, at("m.ini"), p) == 0);
+	a.nenclaves = 3;		/* agent_clear frees what a holds */
 	agent_clear(&a);
 	policy_free(p);
 }

@@ -43,7 +43,7 @@ agent(struct agent *a, const char *enclave, const char *k1, const char *v1,
     const char *k2, const char *v2)
 {
 	agent_clear(a);		/* callers keep a static: zeroed at first */
-	strcpy(a->name, "t");
+	agent_set_name(a, "t");
 	if (enclave != NULL)
 		agent_add_enclave(a, enclave);
 	if (k1 != NULL)

@@ -49,7 +49,7 @@ make_agent(const char *name, const char *enclave, int revoked, int64_t expires,
 	keys_id(k->pk, k->id);
 	keys_session(k->sk, gpk, k->pk, gpk, k->key);
 	memset(&a, 0, sizeof(a));
-	snprintf(a.name, sizeof(a.name), "%s", name);
+	agent_set_name(&a, name);
 	memcpy(a.pk, k->pk, 32);
 	agent_add_enclave(&a, enclave);
 	a.revoked = revoked ? 1700000000 : 0;
