@@ -500,6 +500,6 @@ engine_fd(const struct engine *g)
 void
 engine_tick(struct engine *g, uint64_t now_ms)
 {
-	openings_prune(g->open, now_ms);
+	openings_sweep(g->open, now_ms);
 	audit_tick(g->audit, now_ms);
 }

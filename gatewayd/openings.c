@@ -1,72 +1,95 @@
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "intern.h"
 #include "openings.h"
 
 /*
- * Compact storage: an opening is its source address, its expiry and the
- * number of its target (what it opens: source family, destination, protocol,
- * ports), 28 bytes. Targets are few (the policy's resources, per family) and
- * shared by every opening made for them; each counts its openings and its
- * slot is reused once none is left.
+ * Compact storage. An opening is a 16-byte record: its source address (an
+ * IPv4 address itself, an IPv6 one by the number of its interned copy), its
+ * expiry (milliseconds after the index's base time), the number of its
+ * target (what it opens: source family, destination, protocol, ports; few,
+ * interned and shared) and the number of the agent's next record.
+ *
+ * All records live in one array mapped on its own (it grows with mremap, so
+ * no copy and no heap fragments; pages never used are never resident), each
+ * agent's records form a list from its slot in a hash table, and freed
+ * records are reused first. After a prune that leaves the array mostly
+ * empty, it is rebuilt smaller, each agent's records side by side.
  */
 struct rec {
-	uint64_t expires_ms;
-	uint8_t src[16];
+	uint32_t src;			/* IPv4: the address; else: src6 slot */
+	uint32_t exp;			/* expiry - base, in ms */
 	uint32_t target;
-} __attribute__((packed, aligned(4)));
-
-struct target {
-	struct spa_addr dst;
-	uint8_t src_family;
-	uint8_t proto;
-	uint16_t port_lo, port_hi;
-	uint32_t refs;			/* records that name it; 0: free slot */
+	uint32_t next;			/* the agent's next record; 0: none */
 };
+
+#define EMPTY UINT32_MAX		/* per_agent.head of a free slot */
 
 struct per_agent {
 	uint64_t id;
-	struct rec *v;
-	uint32_t n, cap;
-	int used;			/* the slot holds an agent */
+	uint32_t head;			/* first record; 0: none; EMPTY: free slot */
+	uint32_t n;
 };
+
+/* A target as a key: source family, destination family and bytes,
+ * protocol, ports (little-endian). */
+#define TARGET_KEY 23
 
 struct openings {
 	struct per_agent *tab;
 	size_t cap, used, total;
-	struct target *tg;
-	uint32_t ntg, captg;
-	uint32_t *tgidx;		/* hash of targets: index + 1, 0 empty */
-	size_t tgmask;
+	struct rec *r;			/* r[0] unused: record numbers start at 1 */
+	uint32_t nrec, caprec;		/* records handed out (and 1), mapped */
+	uint32_t free;			/* list of freed records; 0: none */
+	uint64_t base;			/* expiries are stored as ms after it */
+	struct intern tg, src6;
+	size_t sweep, sweep_idle;	/* openings_sweep: next slot, idle seen */
 };
+
+/* --- agents ----------------------------------------------------------------- */
+
+static struct per_agent *
+table_new(size_t cap)
+{
+	struct per_agent *tab = malloc(cap * sizeof(*tab));
+
+	for (size_t i = 0; tab != NULL && i < cap; i++)
+		tab[i].head = EMPTY;
+	return tab;
+}
 
 static struct per_agent *
 lookup(const struct openings *o, uint64_t id)
 {
 	size_t i;
 
-	for (i = id & (o->cap - 1); o->tab[i].used; i = (i + 1) & (o->cap - 1))
+	for (i = id & (o->cap - 1); o->tab[i].head != EMPTY; i = (i + 1) & (o->cap - 1))
 		if (o->tab[i].id == id)
 			return &o->tab[i];
 	return NULL;
 }
 
+/* Move the agents into a table of cap slots, leaving out those with no
+ * record left unless keep_idle; 0 or -1 (then nothing changed). */
 static int
-grow(struct openings *o)
+rehash(struct openings *o, size_t cap, int keep_idle)
 {
-	size_t cap = o->cap * 2;
-	struct per_agent *tab = calloc(cap, sizeof(*tab));
+	struct per_agent *tab = table_new(cap);
 
 	if (tab == NULL)
 		return -1;
+	o->used = 0;
 	for (size_t i = 0; i < o->cap; i++) {
 		size_t j;
 
-		if (!o->tab[i].used)
+		if (o->tab[i].head == EMPTY || (!keep_idle && o->tab[i].n == 0))
 			continue;
-		for (j = o->tab[i].id & (cap - 1); tab[j].used; j = (j + 1) & (cap - 1))
+		for (j = o->tab[i].id & (cap - 1); tab[j].head != EMPTY; j = (j + 1) & (cap - 1))
 			;
 		tab[j] = o->tab[i];
+		o->used++;
 	}
 	free(o->tab);
 	o->tab = tab;
@@ -82,140 +105,240 @@ lookup_or_add(struct openings *o, uint64_t id)
 
 	if (p != NULL)
 		return p;
-	if ((o->used + 1) * 2 > o->cap && grow(o) != 0)
+	/* At most four fifths full: with 100,000 agents, 2 MiB, not 4. */
+	if ((o->used + 1) * 5 > o->cap * 4 && rehash(o, o->cap * 2, 1) != 0)
 		return NULL;
-	for (i = id & (o->cap - 1); o->tab[i].used; i = (i + 1) & (o->cap - 1))
+	for (i = id & (o->cap - 1); o->tab[i].head != EMPTY; i = (i + 1) & (o->cap - 1))
 		;
-	o->tab[i].used = 1;
-	o->tab[i].id = id;
+	o->tab[i] = (struct per_agent){ .id = id, .head = 0, .n = 0 };
 	o->used++;
 	return &o->tab[i];
 }
 
-/* --- targets ---------------------------------------------------------------- */
+/* --- records ---------------------------------------------------------------- */
 
-/* What e opens, as a target with no reference yet. */
-static struct target
-target_of(const struct fw_elem *e)
+static struct rec *
+map_records(struct rec *old, size_t oldcap, size_t cap)
 {
-	return (struct target){ .dst = e->dst, .src_family = e->src.family,
-	    .proto = e->proto, .port_lo = e->port_lo, .port_hi = e->port_hi };
-}
+	void *m = old == NULL ?
+	    mmap(NULL, cap * sizeof(*old), PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) :
+	    mremap(old, oldcap * sizeof(*old), cap * sizeof(*old), MREMAP_MAYMOVE);
 
-static uint64_t
-target_hash(const struct target *t)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, then a final mix */
-	uint8_t k[23];
-
-	k[0] = t->src_family;
-	k[1] = t->dst.family;
-	memcpy(k + 2, t->dst.bytes, 16);
-	k[18] = t->proto;
-	k[19] = (uint8_t)t->port_lo;
-	k[20] = (uint8_t)(t->port_lo >> 8);
-	k[21] = (uint8_t)t->port_hi;
-	k[22] = (uint8_t)(t->port_hi >> 8);
-	for (size_t i = 0; i < sizeof(k); i++)
-		h = (h ^ k[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
-static int
-target_same(const struct target *a, const struct target *b)
-{
-	return a->src_family == b->src_family && addr_eq(&a->dst, &b->dst) &&
-	    a->proto == b->proto && a->port_lo == b->port_lo &&
-	    a->port_hi == b->port_hi;
-}
-
-/* Rebuild the hash of targets in use with room for at least n of them. */
-static int
-target_reindex(struct openings *o, size_t n)
-{
-	size_t cap = 16;
-	uint32_t *idx;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	if ((idx = calloc(cap, sizeof(*idx))) == NULL)
-		return -1;
-	for (uint32_t t = 0; t < o->ntg; t++) {
-		size_t i;
-
-		if (o->tg[t].refs == 0)
-			continue;
-		for (i = target_hash(&o->tg[t]) & (cap - 1); idx[i];
-		    i = (i + 1) & (cap - 1))
-			;
-		idx[i] = t + 1;
-	}
-	free(o->tgidx);
-	o->tgidx = idx;
-	o->tgmask = cap - 1;
-	return 0;
-}
-
-/* The number of e's target, made if new, with one more reference; or -1. */
-static long
-target_ref(struct openings *o, const struct fw_elem *e)
-{
-	struct target key = target_of(e);
-	size_t i;
-	uint32_t t;
-
-	for (i = target_hash(&key) & o->tgmask; o->tgidx[i]; i = (i + 1) & o->tgmask) {
-		struct target *x = &o->tg[o->tgidx[i] - 1];
-
-		if (x->refs > 0 && target_same(x, &key)) {
-			x->refs++;
-			return (long)o->tgidx[i] - 1;
-		}
-	}
-	/* New: a free slot, else a new one; then rehash (drops freed ones). */
-	for (t = 0; t < o->ntg && o->tg[t].refs > 0; t++)
-		;
-	if (t == o->ntg) {
-		if (o->ntg == o->captg) {
-			uint32_t cap = o->captg ? o->captg * 2 : 16;
-			struct target *tg = realloc(o->tg, cap * sizeof(*tg));
-
-			if (tg == NULL)
-				return -1;
-			o->tg = tg;
-			o->captg = cap;
-		}
-		o->ntg++;
-	}
-	o->tg[t] = key;
-	o->tg[t].refs = 1;
-	if (target_reindex(o, o->ntg) != 0) {
-		o->tg[t].refs = 0;
-		return -1;
-	}
-	return (long)t;
+	return m == MAP_FAILED ? NULL : m;
 }
 
 static void
-target_unref(struct openings *o, uint32_t t)
+unmap_records(struct rec *r, size_t cap)
 {
-	o->tg[t].refs--;
+	if (r != NULL)
+		munmap(r, cap * sizeof(*r));
+}
+
+/* A record number, not yet linked; 0 when out of memory. */
+static uint32_t
+rec_alloc(struct openings *o)
+{
+	uint32_t k = o->free;
+
+	if (k != 0) {
+		o->free = o->r[k].next;
+		return k;
+	}
+	if (o->nrec == o->caprec) {
+		struct rec *r;
+
+		if (o->caprec > UINT32_MAX / 2 ||
+		    (r = map_records(o->r, o->caprec, (size_t)o->caprec * 2)) == NULL)
+			return 0;
+		o->r = r;
+		o->caprec *= 2;
+	}
+	return o->nrec++;
+}
+
+static void
+rec_free(struct openings *o, uint32_t k)
+{
+	o->r[k].next = o->free;
+	o->free = k;
+}
+
+#define RECORDS_MIN 1024
+#define SWEEP_PASS 16			/* openings_sweep calls per pass */
+
+/* --- targets, sources, expiries ----------------------------------------------- */
+
+static void
+target_key(const struct fw_elem *e, uint8_t k[TARGET_KEY])
+{
+	k[0] = e->src.family;
+	k[1] = e->dst.family;
+	memcpy(k + 2, e->dst.bytes, 16);
+	k[18] = e->proto;
+	k[19] = (uint8_t)e->port_lo;
+	k[20] = (uint8_t)(e->port_lo >> 8);
+	k[21] = (uint8_t)e->port_hi;
+	k[22] = (uint8_t)(e->port_hi >> 8);
+}
+
+/* e's source as a record holds it (an IPv6 one with one more reference);
+ * 0 or -1. */
+static int
+src_ref(struct openings *o, const struct fw_elem *e, uint32_t *src)
+{
+	long s;
+
+	if (e->src.family == 4) {
+		memcpy(src, e->src.bytes, 4);
+		return 0;
+	}
+	if ((s = intern_ref(&o->src6, e->src.bytes)) < 0)
+		return -1;
+	*src = (uint32_t)s;
+	return 0;
+}
+
+static void
+src_unref(struct openings *o, uint8_t family, uint32_t src)
+{
+	if (family != 4)
+		intern_unref(&o->src6, src);
+}
+
+static uint8_t
+rec_family(const struct openings *o, const struct rec *r)
+{
+	return intern_key(&o->tg, r->target)[0];
+}
+
+/* Give back the references a record holds. */
+static void
+rec_unref(struct openings *o, const struct rec *r)
+{
+	src_unref(o, rec_family(o, r), r->src);
+	intern_unref(&o->tg, r->target);
+}
+
+static uint64_t
+rec_expires(const struct openings *o, const struct rec *r)
+{
+	return o->base + r->exp;
+}
+
+/* Add d to every record's expiry (saturating) or take -d from it (to 0). */
+static void
+shift_all(struct openings *o, int64_t d)
+{
+	for (uint32_t k = 1; k < o->nrec; k++) {
+		int64_t v = (int64_t)o->r[k].exp + d;
+
+		o->r[k].exp = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
+}
+
+/*
+ * Store expires_ms in r. The base follows the clock: when an expiry is past
+ * the window, the base moves forward (and expiries more than 24 days older
+ * than it are stored as the base); when one is before the base (the clock
+ * was set back), the base moves back to it (and expiries too far ahead are
+ * stored as the window's end).
+ */
+static void
+set_expires(struct openings *o, struct rec *r, uint64_t expires_ms)
+{
+	if (expires_ms > o->base + UINT32_MAX) {
+		uint64_t base = expires_ms - ((uint64_t)1 << 31);
+
+		shift_all(o, -(int64_t)(base - o->base));
+		o->base = base;
+	} else if (expires_ms < o->base) {
+		shift_all(o, (int64_t)(o->base - expires_ms));
+		o->base = expires_ms;
+	}
+	r->exp = (uint32_t)(expires_ms - o->base);
 }
 
 /* The full opening a record stands for. */
 static void
 expand(const struct openings *o, const struct rec *r, struct opening *out)
 {
-	const struct target *t = &o->tg[r->target];
+	const uint8_t *k = intern_key(&o->tg, r->target);
 
 	memset(out, 0, sizeof(*out));
-	out->e.src.family = t->src_family;
-	memcpy(out->e.src.bytes, r->src, 16);
-	out->e.dst = t->dst;
-	out->e.proto = t->proto;
-	out->e.port_lo = t->port_lo;
-	out->e.port_hi = t->port_hi;
-	out->expires_ms = r->expires_ms;
+	out->e.src.family = k[0];
+	if (k[0] == 4)
+		memcpy(out->e.src.bytes, &r->src, 4);
+	else
+		memcpy(out->e.src.bytes, intern_key(&o->src6, r->src), 16);
+	out->e.dst.family = k[1];
+	memcpy(out->e.dst.bytes, k + 2, 16);
+	out->e.proto = k[18];
+	out->e.port_lo = (uint16_t)(k[19] | k[20] << 8);
+	out->e.port_hi = (uint16_t)(k[21] | k[22] << 8);
+	out->expires_ms = rec_expires(o, r);
+}
+
+/* Rebuild the records into the smallest array that holds them with room to
+ * spare, each agent's side by side, and the IPv6 sources they name into a
+ * set of their own size; nothing changes if that fails. */
+static void
+compact(struct openings *o)
+{
+	size_t cap = RECORDS_MIN;
+	struct intern src6;
+	uint32_t *map, n = 1;
+	struct rec *r = NULL;
+	int fail = 0;
+
+	while (cap < 2 * (o->total + 1))
+		cap *= 2;
+	if (cap >= o->caprec || intern_init(&src6, 16) != 0)
+		return;
+	if ((map = calloc(o->src6.n + 1, sizeof(*map))) == NULL)
+		fail = 1;
+	for (size_t i = 0; !fail && i < o->cap; i++) {
+		if (o->tab[i].head == EMPTY)
+			continue;
+		for (uint32_t k = o->tab[i].head; !fail && k != 0; k = o->r[k].next) {
+			long s;
+
+			if (rec_family(o, &o->r[k]) == 4)
+				continue;
+			s = intern_ref(&src6, intern_key(&o->src6, o->r[k].src));
+			fail = s < 0;
+			map[o->r[k].src] = (uint32_t)s;
+		}
+	}
+	if (fail || (r = map_records(NULL, 0, cap)) == NULL) {
+		intern_free(&src6);
+		free(map);
+		return;
+	}
+	for (size_t i = 0; i < o->cap; i++) {
+		struct per_agent *p = &o->tab[i];
+		uint32_t *link = &p->head;
+
+		if (p->head == EMPTY)
+			continue;
+		for (uint32_t k = p->head; k != 0; k = o->r[k].next) {
+			r[n] = o->r[k];
+			if (rec_family(o, &r[n]) != 4)
+				r[n].src = map[r[n].src];
+			*link = n;
+			link = &r[n].next;
+			n++;
+		}
+		*link = 0;
+	}
+	free(map);
+	intern_free(&o->src6);
+	o->src6 = src6;
+	unmap_records(o->r, o->caprec);
+	o->r = r;
+	o->caprec = (uint32_t)cap;
+	o->nrec = n;
+	o->free = 0;
 }
 
 /* --- the index -------------------------------------------------------------- */
@@ -228,8 +351,12 @@ openings_new(void)
 	if (o == NULL)
 		return NULL;
 	o->cap = 64;
-	o->tab = calloc(o->cap, sizeof(*o->tab));
-	if (o->tab == NULL || target_reindex(o, 0) != 0) {
+	o->tab = table_new(o->cap);
+	o->caprec = RECORDS_MIN;
+	o->nrec = 1;
+	o->r = map_records(NULL, 0, o->caprec);
+	if (o->tab == NULL || o->r == NULL || intern_init(&o->tg, TARGET_KEY) != 0 ||
+	    intern_init(&o->src6, 16) != 0) {
 		openings_free(o);
 		return NULL;
 	}
@@ -241,45 +368,11 @@ openings_free(struct openings *o)
 {
 	if (o == NULL)
 		return;
-	for (size_t i = 0; o->tab != NULL && i < o->cap; i++)
-		free(o->tab[i].v);
+	unmap_records(o->r, o->caprec);
 	free(o->tab);
-	free(o->tg);
-	free(o->tgidx);
+	intern_free(&o->tg);
+	intern_free(&o->src6);
 	free(o);
-}
-
-/* Room for one more record: grow by half (openings per agent are few). */
-static int
-reserve(struct per_agent *p)
-{
-	uint32_t cap;
-	struct rec *v;
-
-	if (p->n < p->cap)
-		return 0;
-	cap = p->cap < 2 ? p->cap + 1 : p->cap + p->cap / 2;
-	if ((v = realloc(p->v, cap * sizeof(*v))) == NULL)
-		return -1;
-	p->v = v;
-	p->cap = cap;
-	return 0;
-}
-
-/* Give back the room of removed records (to exactly what is left). */
-static void
-shrink(struct per_agent *p)
-{
-	struct rec *v;
-
-	if (p->n == 0) {
-		free(p->v);
-		p->v = NULL;
-		p->cap = 0;
-	} else if (p->n < p->cap / 2 && (v = realloc(p->v, p->n * sizeof(*v))) != NULL) {
-		p->v = v;
-		p->cap = p->n;
-	}
 }
 
 int
@@ -287,25 +380,41 @@ openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
     const struct fw_elem *e, uint64_t expires_ms)
 {
 	struct per_agent *p = lookup_or_add(o, keys_id64(id));
+	uint8_t key[TARGET_KEY];
+	uint32_t last = 0, k, src;
 	long t;
 
-	if (p == NULL || (t = target_ref(o, e)) < 0)
+	target_key(e, key);
+	if (p == NULL || (t = intern_ref(&o->tg, key)) < 0)
 		return -1;
-	for (uint32_t i = 0; i < p->n; i++) {
-		if (p->v[i].target == (uint32_t)t &&
-		    memcmp(p->v[i].src, e->src.bytes, 16) == 0) {
-			p->v[i].expires_ms = expires_ms;
-			target_unref(o, (uint32_t)t);
+	if (src_ref(o, e, &src) != 0) {
+		intern_unref(&o->tg, (uint32_t)t);
+		return -1;
+	}
+	for (k = p->head; k != 0; last = k, k = o->r[k].next) {
+		struct rec *r = &o->r[k];
+
+		if (r->target == (uint32_t)t && r->src == src) {
+			set_expires(o, r, expires_ms);
+			rec_unref(o, r);	/* it held them already */
 			return 0;
 		}
 	}
-	if (reserve(p) != 0) {
-		target_unref(o, (uint32_t)t);
+	/* Appended (the array may move): an agent's records stay in the order
+	 * they were made. */
+	if ((k = rec_alloc(o)) == 0) {
+		src_unref(o, e->src.family, src);
+		intern_unref(&o->tg, (uint32_t)t);
 		return -1;
 	}
-	p->v[p->n].expires_ms = expires_ms;
-	memcpy(p->v[p->n].src, e->src.bytes, 16);
-	p->v[p->n].target = (uint32_t)t;
+	o->r[k].src = src;
+	o->r[k].target = (uint32_t)t;
+	o->r[k].next = 0;
+	set_expires(o, &o->r[k], expires_ms);
+	if (last == 0)
+		p->head = k;
+	else
+		o->r[last].next = k;
 	p->n++;
 	o->total++;
 	return 0;
@@ -317,14 +426,27 @@ static long
 copy_out(const struct openings *o, const struct per_agent *p, uint64_t now_ms,
     int live_only, struct opening **out)
 {
-	long k = 0;
+	long n = 0;
 
 	if ((*out = malloc(p->n * sizeof(**out))) == NULL)
 		return -1;
-	for (uint32_t i = 0; i < p->n; i++)
-		if (!live_only || p->v[i].expires_ms > now_ms)
-			expand(o, &p->v[i], &(*out)[k++]);
-	return k;
+	for (uint32_t k = p->head; k != 0; k = o->r[k].next)
+		if (!live_only || rec_expires(o, &o->r[k]) > now_ms)
+			expand(o, &o->r[k], &(*out)[n++]);
+	return n;
+}
+
+/* Unlink the record *link points to and free it (*link: the next one). */
+static void
+drop(struct openings *o, struct per_agent *p, uint32_t *link)
+{
+	uint32_t k = *link;
+
+	*link = o->r[k].next;
+	rec_unref(o, &o->r[k]);
+	rec_free(o, k);
+	p->n--;
+	o->total--;
 }
 
 long
@@ -339,11 +461,8 @@ openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
 		return 0;
 	if ((n = copy_out(o, p, now_ms, 0, out)) < 0)
 		return -1;
-	for (uint32_t i = 0; i < p->n; i++)
-		target_unref(o, p->v[i].target);
-	o->total -= p->n;
-	p->n = 0;
-	shrink(p);
+	while (p->head != 0)
+		drop(o, p, &p->head);
 	return n;
 }
 
@@ -359,32 +478,75 @@ openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
 		return 0;
 	if ((n = copy_out(o, p, now_ms, 1, out)) < 0)
 		return -1;
-	for (uint32_t i = 0; i < p->n; i++)
-		if (p->v[i].expires_ms > now_ms)
-			p->v[i].expires_ms = now_ms;
+	for (uint32_t k = p->head; k != 0; k = o->r[k].next)
+		if (rec_expires(o, &o->r[k]) > now_ms)
+			set_expires(o, &o->r[k], now_ms);
 	return n;
+}
+
+/* Prune the agents of slots [from, to); returns how many are left with no
+ * record. */
+static size_t
+prune_slots(struct openings *o, uint64_t now_ms, size_t from, size_t to)
+{
+	size_t idle = 0;
+
+	for (size_t i = from; i < to; i++) {
+		struct per_agent *p = &o->tab[i];
+		uint32_t *link = &p->head;
+
+		if (p->head == EMPTY)
+			continue;
+		while (*link != 0) {
+			if (rec_expires(o, &o->r[*link]) + OPENINGS_KEEP_MS > now_ms)
+				link = &o->r[*link].next;
+			else
+				drop(o, p, link);
+		}
+		idle += p->n == 0;
+	}
+	return idle;
+}
+
+/* After a whole pass: give back what a wave of expiries left unused. */
+static void
+give_back(struct openings *o, size_t idle)
+{
+	if (idle > 32 && idle * 2 > o->used) {
+		size_t cap = 64, live = 0;
+
+		for (size_t i = 0; i < o->cap; i++)
+			live += o->tab[i].head != EMPTY && o->tab[i].n > 0;
+		while (cap < 2 * (live + 1))
+			cap *= 2;
+		rehash(o, cap, 0);
+	}
+	if (o->caprec > RECORDS_MIN && 4 * (size_t)(o->total + 1) < o->caprec)
+		compact(o);
 }
 
 void
 openings_prune(struct openings *o, uint64_t now_ms)
 {
-	for (size_t i = 0; i < o->cap; i++) {
-		struct per_agent *p = &o->tab[i];
-		uint32_t live = 0;
+	give_back(o, prune_slots(o, now_ms, 0, o->cap));
+	o->sweep = o->sweep_idle = 0;
+}
 
-		if (!p->used || p->n == 0)
-			continue;
-		for (uint32_t j = 0; j < p->n; j++) {
-			if (p->v[j].expires_ms + OPENINGS_KEEP_MS > now_ms)
-				p->v[live++] = p->v[j];
-			else
-				target_unref(o, p->v[j].target);
-		}
-		if (live == p->n)
-			continue;
-		o->total -= p->n - live;
-		p->n = live;
-		shrink(p);
+void
+openings_sweep(struct openings *o, uint64_t now_ms)
+{
+	size_t to = o->sweep + o->cap / SWEEP_PASS;	/* cap: 64 or more */
+
+	if (to > o->cap)
+		to = o->cap;
+
+	/* A rehash since the last call may have moved agents: the pass may
+	 * miss some, which the next pass finds. */
+	o->sweep_idle += prune_slots(o, now_ms, o->sweep, to);
+	o->sweep = to;
+	if (to == o->cap) {
+		give_back(o, o->sweep_idle);
+		o->sweep = o->sweep_idle = 0;
 	}
 }
 
@@ -397,8 +559,8 @@ openings_count(const struct openings *o, const uint8_t id[KEY_ID_LEN],
 
 	if (p == NULL)
 		return 0;
-	for (uint32_t i = 0; i < p->n; i++)
-		n += p->v[i].expires_ms > now_ms;
+	for (uint32_t k = p->head; k != 0; k = o->r[k].next)
+		n += rec_expires(o, &o->r[k]) > now_ms;
 	return n;
 }
 
@@ -411,12 +573,8 @@ openings_total(const struct openings *o)
 size_t
 openings_bytes(const struct openings *o)
 {
-	size_t b = sizeof(*o) + o->cap * sizeof(*o->tab) +
-	    o->captg * sizeof(*o->tg) + (o->tgmask + 1) * sizeof(*o->tgidx);
-
-	for (size_t i = 0; i < o->cap; i++)
-		b += o->tab[i].cap * sizeof(struct rec);
-	return b;
+	return sizeof(*o) + o->cap * sizeof(*o->tab) + intern_bytes(&o->tg) +
+	    intern_bytes(&o->src6) + (size_t)o->nrec * sizeof(struct rec);
 }
 
 int
@@ -429,39 +587,29 @@ openings_filter(struct openings *o, openings_fn fn, void *arg,
 	*nremoved = 0;
 	for (size_t i = 0; i < o->cap; i++) {
 		struct per_agent *p = &o->tab[i];
-		uint32_t keep = 0;
+		uint32_t *link = &p->head;
 
-		if (!p->used)
+		if (p->head == EMPTY)
 			continue;
-		for (uint32_t j = 0; j < p->n; j++) {
+		while (*link != 0) {
 			struct opening op;
 
-			expand(o, &p->v[j], &op);
+			expand(o, &o->r[*link], &op);
 			if (!fn(p->id, &op, arg)) {
-				p->v[keep++] = p->v[j];
+				link = &o->r[*link].next;
 				continue;
 			}
 			if (*nremoved == cap) {
 				struct opening *v;
+
 				cap = cap ? cap * 2 : 16;
-				v = realloc(*removed, cap * sizeof(*v));
-				if (v == NULL) {
-					/* Keep what is not yet handed out. */
-					for (; j < p->n; j++)
-						p->v[keep++] = p->v[j];
-					o->total -= p->n - keep;
-					p->n = keep;
-					return -1;
-				}
+				if ((v = realloc(*removed, cap * sizeof(*v))) == NULL)
+					return -1;	/* the rest stays */
 				*removed = v;
 			}
 			(*removed)[(*nremoved)++] = op;
-			target_unref(o, p->v[j].target);
+			drop(o, p, link);
 		}
-		o->total -= p->n - keep;
-		p->n = keep;
-		if (keep < p->cap)
-			shrink(p);
 	}
 	return 0;
 }

@@ -24,7 +24,10 @@ struct openings;
 struct openings *openings_new(void);
 void openings_free(struct openings *o);
 
-/* Record (or refresh) an opening of an agent; 0 or -1. */
+/* Record (or refresh) an opening of an agent; 0 or -1. Expiries are held
+ * to the millisecond within a window of 49 days that follows the clock
+ * (openings last a day at most); after the clock jumps by more than that,
+ * the openings from before the jump read as ending at the window's edge. */
 int openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
     const struct fw_elem *e, uint64_t expires_ms);
 
@@ -43,6 +46,13 @@ long openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN],
  * revocation can still find the connections they let in). */
 #define OPENINGS_KEEP_MS (300 * 1000)
 void openings_prune(struct openings *o, uint64_t now_ms);
+
+/* The same, a sixteenth of the agents per call (so that a call every second
+ * never holds the loop for long: a whole pass over 1,000,000 openings takes
+ * about 16 ms); a record may outlive OPENINGS_KEEP_MS by up to 16 calls (32
+ * when the agents' table grew during the pass). Both
+ * give the room back once most of it is unused. */
+void openings_sweep(struct openings *o, uint64_t now_ms);
 
 /* Call fn for every opening; fn returns 1 to remove it (then it is copied to
  * *removed, malloc'd, counted in *nremoved), 0 to keep it. 0 or -1; after -1

@@ -377,11 +377,78 @@ test_filter(void)
 	openings_free(o);
 }
 
+/*
+ * Wall-clock expiries over 60 days: the index stores them as offsets from a
+ * base it moves forward every 24 days or so, shifting what it holds. Every
+ * expiry still reads back to the millisecond, and old openings are pruned
+ * on time.
+ */
+static void
+test_expiry_window(void)
+{
+	const uint64_t day = 86400000, t0 = 1763800000123ULL;
+	struct openings *o = openings_new();
+	struct fw_elem daily = mkelem("192.0.2.7", "10.0.0.7", PROTO_TCP, 22, 22);
+	struct fw_elem held = mkelem("2001:db8::7", "2001:db8::1", PROTO_UDP, 53, 53);
+	struct opening *out;
+	uint8_t a[KEY_ID_LEN], b[KEY_ID_LEN];
+	int bad = 0;
+	long n;
+
+	mkid(1, a);
+	mkid(2, b);
+	for (uint64_t d = 0; d < 60; d++) {
+		uint64_t now = t0 + d * day + d * 7;
+
+		/* a: a fresh hour-long opening a day, from a new source */
+		daily.src.bytes[3] = (uint8_t)d;
+		bad += openings_add(o, a, &daily, now + 3600000 + d) != 0;
+		/* b: the same opening, refreshed for a day each day */
+		bad += openings_add(o, b, &held, now + day - 1) != 0;
+		openings_prune(o, now + 1);
+		bad += openings_total(o) != 2;		/* yesterday's is gone */
+		bad += openings_count(o, a, now) != 1;
+		n = openings_end(o, b, now + 5, &out);
+		bad += n != 1 || !op_is(&out[0], &held, now + day - 1);
+		free(out);
+		bad += openings_count(o, b, now + 5) != 0;
+		bad += openings_add(o, b, &held, now + day - 1) != 0;
+		n = openings_take(o, a, now, &out);
+		bad += n != 1 || !op_is(&out[0], &daily, now + 3600000 + d);
+		free(out);
+		bad += openings_add(o, a, &daily, now + 3600000 + d) != 0;
+	}
+	T_CHECK(bad == 0);
+
+	/* The clock jumps a year ahead for one knock, then back: what is made
+	 * after still reads back exactly, and the stray opening stays known
+	 * (ending late, not early: revocation must still find it). */
+	{
+		uint64_t now = t0 + 60 * day, ahead = now + 365 * day;
+		uint8_t c[KEY_ID_LEN];
+
+		mkid(3, c);
+		T_CHECK(openings_add(o, c, &daily, ahead + 60000) == 0);
+		T_CHECK(openings_add(o, a, &daily, now + 60000) == 0);
+		/* b's, made before the jumps, ends no earlier than it did. */
+		n = openings_end(o, b, now, &out);
+		T_CHECK(n == 1 && out[0].expires_ms >= t0 + 59 * day + 59 * 7 + day - 1);
+		free(out);
+		n = openings_take(o, a, now, &out);
+		T_CHECK(n == 1 && op_is(&out[0], &daily, now + 60000));
+		free(out);
+		openings_prune(o, now + 1);
+		T_CHECK(openings_count(o, c, now + 40 * day) == 1);
+	}
+	openings_free(o);
+}
+
 int
 main(void)
 {
 	test_add_end_take();
 	test_prune();
 	test_filter();
+	test_expiry_window();
 	return T_DONE();
 }
