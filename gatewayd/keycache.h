@@ -19,7 +19,6 @@ struct agent_state {
 	uint8_t pk[KEY_PK_LEN];
 	uint8_t key[KEY_SESSION_LEN];
 	struct bucket bucket;
-	uint8_t used;
 };
 
 struct keycache;

@@ -1,0 +1,73 @@
+/*
+ * The cache of per-agent knock keys: every agent's key is derived once and
+ * found again, across the growth of the array and its hash; a new public
+ * key under a known key id is derived again.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keycache.h"
+#include "keys.h"
+#include "t.h"
+
+#define N 3000
+
+static uint8_t pk[N][KEY_PK_LEN], id[N][KEY_ID_LEN];
+
+int
+main(void)
+{
+	uint8_t gw_pk[KEY_PK_LEN], gw_sk[KEY_SK_LEN], sk[KEY_SK_LEN];
+	uint8_t want[KEY_SESSION_LEN];
+	struct keycache *kc;
+	struct agent_state *s;
+	int bad = 0;
+
+	if (sodium_init() < 0)
+		return 2;
+	crypto_sign_keypair(gw_pk, gw_sk);
+	T_CHECK((kc = keycache_new(gw_sk, gw_pk)) != NULL);
+	if (kc == NULL)
+		return T_DONE();
+	for (int i = 0; i < N; i++) {
+		crypto_sign_keypair(pk[i], sk);
+		keys_id(pk[i], id[i]);
+		s = keycache_get(kc, id[i], pk[i]);
+		bad += s == NULL || s->id != keys_id64(id[i]);
+		if (s != NULL)
+			s->bucket.last_ms = (uint64_t)i + 1;	/* marks it */
+	}
+	T_CHECK(bad == 0);
+
+	/* Each is found again, with its own key and its own bucket. */
+	for (int i = 0; i < N; i++) {
+		s = keycache_get(kc, id[i], pk[i]);
+		bad += s == NULL || s->bucket.last_ms != (uint64_t)i + 1 ||
+		    memcmp(s->pk, pk[i], KEY_PK_LEN) != 0;
+		bad += keys_session(gw_sk, pk[i], pk[i], gw_pk, want) != 0 ||
+		    s == NULL || memcmp(s->key, want, sizeof(want)) != 0;
+	}
+	T_CHECK(bad == 0);
+
+	/* Agent 0's key id now comes with agent 1's public key: derived
+	 * again, bucket reset; agent 1 itself is untouched. */
+	s = keycache_get(kc, id[0], pk[1]);
+	T_CHECK(s != NULL && s->bucket.last_ms == 0 &&
+	    memcmp(s->pk, pk[1], KEY_PK_LEN) == 0);
+	T_CHECK(keys_session(gw_sk, pk[1], pk[1], gw_pk, want) == 0 &&
+	    s != NULL && memcmp(s->key, want, sizeof(want)) == 0);
+	s = keycache_get(kc, id[1], pk[1]);
+	T_CHECK(s != NULL && s->bucket.last_ms == 2);
+
+	/* An unusable public key gives no state. */
+	{
+		uint8_t zero[KEY_PK_LEN] = { 0 }, zid[KEY_ID_LEN];
+
+		keys_id(zero, zid);
+		T_CHECK(keycache_get(kc, zid, zero) == NULL);
+	}
+	keycache_free(kc);
+	return T_DONE();
+}
