@@ -13,10 +13,22 @@
 #include "replay.h"
 #include "util.h"
 
+/* 16 bytes: two random nonces that agree on 12 bytes are as likely as
+ * guessing a 96-bit key; an expiry rounded up to the second keeps a nonce
+ * less than a second longer. */
+#define NONCE_KEPT 12
+
 struct slot {
-	uint64_t a, b;			/* first 16 bytes of the nonce */
-	uint64_t expire_ms;		/* 0: empty */
+	uint64_t a;			/* nonce bytes 0-7 */
+	uint32_t b;			/* nonce bytes 8-11 */
+	uint32_t expire_s;		/* seconds since the epoch; 0: empty */
 };
+
+static int
+slot_live(const struct slot *s, uint64_t now_ms)
+{
+	return (uint64_t)s->expire_s * 1000 > now_ms;
+}
 
 /* Per-agent floors loaded at start (agents whose knocks ran ahead). */
 struct afloor {
@@ -54,7 +66,7 @@ hash(const struct replay *r, const uint8_t *nonce)
 	uint8_t h[crypto_shorthash_BYTES];
 	uint64_t v;
 
-	crypto_shorthash(h, nonce, 16, r->hkey);
+	crypto_shorthash(h, nonce, NONCE_KEPT, r->hkey);
 	memcpy(&v, h, sizeof(v));
 	return v;
 }
@@ -64,12 +76,13 @@ put(struct slot *tab, uint64_t cap, uint64_t h, const struct slot *s)
 {
 	uint64_t i = h & (cap - 1);
 
-	while (tab[i].expire_ms != 0)
+	while (tab[i].expire_s != 0)
 		i = (i + 1) & (cap - 1);
 	tab[i] = *s;
 }
 
-/* Rebuild without expired entries, growing if still more than 1/4 full. */
+/* Rebuild without expired entries, growing until at most half full (the
+ * next rebuild comes at three quarters). */
 static int
 rebuild(struct replay *r, uint64_t now_ms)
 {
@@ -77,20 +90,20 @@ rebuild(struct replay *r, uint64_t now_ms)
 	struct slot *tab;
 
 	for (uint64_t i = 0; i < r->cap; i++)
-		live += r->slot[i].expire_ms > now_ms;
-	while (live * 4 > cap)
+		live += slot_live(&r->slot[i], now_ms);
+	while (live * 2 > cap)
 		cap *= 2;
 	tab = calloc(cap, sizeof(*tab));
 	if (tab == NULL)
 		return -1;
 	for (uint64_t i = 0; i < r->cap; i++) {
 		const struct slot *s = &r->slot[i];
-		uint8_t nonce[16];
+		uint8_t nonce[NONCE_KEPT];
 
-		if (s->expire_ms <= now_ms)
+		if (!slot_live(s, now_ms))
 			continue;
 		memcpy(nonce, &s->a, 8);
-		memcpy(nonce + 8, &s->b, 8);
+		memcpy(nonce + 8, &s->b, 4);
 		put(tab, cap, hash(r, nonce), s);
 	}
 	free(r->slot);
@@ -314,13 +327,14 @@ replay_check(struct replay *r, uint64_t id, uint64_t ts_ms,
     const uint8_t nonce[24])
 {
 	const struct afloor *f = afloor_slot(r, id);
-	uint64_t a, b, i;
+	uint64_t a, i;
+	uint32_t b;
 
 	if (ts_ms < r->floor_ms || (f != NULL && ts_ms < f->floor_ms))
 		return -1;
 	memcpy(&a, nonce, 8);
-	memcpy(&b, nonce + 8, 8);
-	for (i = hash(r, nonce) & (r->cap - 1); r->slot[i].expire_ms != 0;
+	memcpy(&b, nonce + 8, 4);
+	for (i = hash(r, nonce) & (r->cap - 1); r->slot[i].expire_s != 0;
 	    i = (i + 1) & (r->cap - 1))
 		if (r->slot[i].a == a && r->slot[i].b == b)
 			return -1;
@@ -336,12 +350,13 @@ replay_insert(struct replay *r, uint64_t id, uint64_t ts_ms,
 
 	if (replay_check(r, id, ts_ms, nonce) != 0)
 		return -1;		/* a copy was accepted meanwhile */
-	if ((r->count + 1) * 2 > r->cap && rebuild(r, now_ms) != 0)
+	if ((r->count + 1) * 4 > r->cap * 3 && rebuild(r, now_ms) != 0)
 		return -1;
 	memcpy(&s.a, nonce, 8);
-	memcpy(&s.b, nonce + 8, 8);
+	memcpy(&s.b, nonce + 8, 4);
 	/* Past ts + window the timestamp check refuses it anyway. */
-	s.expire_ms = (ts_ms > now_ms ? ts_ms : now_ms) + r->window_ms + 1;
+	s.expire_s = (uint32_t)(((ts_ms > now_ms ? ts_ms : now_ms) +
+	    r->window_ms + 1 + 999) / 1000);
 	put(r->slot, r->cap, hash(r, nonce), &s);
 	r->count++;
 	if (now_ms > r->seen_ms)
