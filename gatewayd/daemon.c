@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -278,6 +279,7 @@ run_privileged(struct daemon *d, int fd)
 	memcpy(control, d->cfg.control, sizeof(control));
 	d->nft = NULL;			/* keep it from teardown */
 	teardown(d);			/* no packet, key or file of the engine */
+	malloc_trim(0);			/* nor the room the agents took */
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -378,6 +380,11 @@ daemon_run(const struct daemon_opts *o)
 	int ret = 1;
 
 	log_init(o->foreground || o->check);
+	/* Tables of agents, keys, nonces and openings get their own mappings,
+	 * given back whole when a table is rebuilt: a fixed threshold keeps
+	 * glibc from moving them into the heap after the first is freed,
+	 * where they would leave holes. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	if (sodium_init() < 0 || (d.sk = sodium_malloc(KEY_SK_LEN)) == NULL) {
 		log_warn("cannot initialise libsodium");
 		return 1;
