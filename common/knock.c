@@ -127,7 +127,7 @@ encode_body(uint8_t *p, const struct knock_body *b)
 	for (unsigned i = 0; i < b->nres; i++) {
 		size_t n = strlen(b->res[i]);
 
-		if (!util_valid_name(b->res[i]))
+		if (!util_valid_name(b->res[i]) || off + 1 + n > KNOCK_BODY_MAX)
 			return 0;
 		p[off++] = (uint8_t)n;
 		memcpy(p + off, b->res[i], n);

@@ -26,7 +26,11 @@
 #define KNOCK_BODY_FIXED 54
 #define KNOCK_MAX_RES 16
 #define KNOCK_NAME_MAX 63
-#define KNOCK_BODY_MAX (KNOCK_BODY_FIXED + KNOCK_MAX_RES * (1 + KNOCK_NAME_MAX))
+/* The names of one knock, each with its length byte, in all: a knock of the
+ * largest size fits a small fixed slot of the gateway's capture ring (and an
+ * empty list asks for every entitled resource). */
+#define KNOCK_NAMES_MAX 256
+#define KNOCK_BODY_MAX (KNOCK_BODY_FIXED + KNOCK_NAMES_MAX)
 #define KNOCK_OVERHEAD (KNOCK_HDR_LEN + KNOCK_TAG_LEN + KNOCK_SIG_LEN)
 #define KNOCK_MIN_LEN (KNOCK_OVERHEAD + KNOCK_BODY_FIXED)
 #define KNOCK_MAX_LEN (KNOCK_OVERHEAD + KNOCK_BODY_MAX)

@@ -263,10 +263,18 @@ spa_knock_build(struct spa_client *c, const char *const *resources, size_t n,
 	body.duration = duration;
 	body.addr = c->open_for;
 	body.nres = (uint8_t)n;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0, names = 0; i < n; i++) {
 		if (resources[i] == NULL || !util_valid_name(resources[i])) {
 			diag(NULL, 0, "invalid resource name '%s'",
 			    resources[i] ? resources[i] : "(null)");
+			return SPA_ERR_ARG;
+		}
+		names += 1 + strlen(resources[i]);
+		if (names > KNOCK_NAMES_MAX) {
+			diag(NULL, 0, "knock: the resource names, with a length "
+			    "byte each, take more than the %d bytes a knock has for "
+			    "them; knock for fewer, or for every entitled resource "
+			    "(none named)", KNOCK_NAMES_MAX);
 			return SPA_ERR_ARG;
 		}
 		util_strlcpy(body.res[i], resources[i], sizeof(body.res[i]));

@@ -87,9 +87,11 @@ int spa_client_set_address(struct spa_client *c, const char *address);
 
 /*
  * Send one knock for the named resources (n 0: every resource the agent is
- * entitled to), asking for duration seconds (0: the gateway's default; the
- * gateway clamps it to the policy maximum). Returns SPA_OK once the datagram
- * is sent (to each address family of the gateway): the gateway never answers.
+ * entitled to; at most 16 names, which with a length byte each take at most
+ * 256 bytes, e.g. 16 of 15 characters; else SPA_ERR_ARG), asking for duration
+ * seconds (0: the gateway's default; the gateway clamps it to the policy
+ * maximum). Returns SPA_OK once the datagram is sent (to each address family
+ * of the gateway): the gateway never answers.
  */
 int spa_knock(struct spa_client *c, const char *const *resources, size_t n,
     uint32_t duration);
@@ -123,7 +125,7 @@ int spa_connect(struct spa_client *c, const char *resource, const char *host,
  * Build a knock as spa_knock() would, without sending it, into buf (cap bytes;
  * SPA_KNOCK_MAX_LEN is always enough); *len receives its length.
  */
-#define SPA_KNOCK_MAX_LEN 1204
+#define SPA_KNOCK_MAX_LEN 436
 int spa_knock_build(struct spa_client *c, const char *const *resources, size_t n,
     uint32_t duration, uint8_t *buf, size_t cap, size_t *len);
 

@@ -321,6 +321,23 @@ test_connect(void)
 	T_CHECK(strstr(p_spa_error_detail(), "HOST:PORT") != NULL);
 	T_CHECK(p_spa_knock_wait(c, &res, 1, 0, NULL, 0, 0) == SPA_OK);
 	T_CHECK(collect(1, "web") == 1);
+	/* 16 names of 15 characters fill a knock; one more character is
+	 * refused before anything is sent, with a reason. */
+	{
+		static char names[16][17];
+		const char *list[16];
+
+		for (int i = 0; i < 16; i++) {
+			memset(names[i], 'a' + i, 15);
+			list[i] = names[i];
+		}
+		T_CHECK(p_spa_knock(c, list, 16, 0) == SPA_OK);
+		T_CHECK(collect(1, NULL) == 1);
+		names[9][15] = 'x';
+		T_CHECK(p_spa_knock(c, list, 16, 0) == SPA_ERR_ARG);
+		T_CHECK(strstr(p_spa_error_detail(), "256 bytes") != NULL);
+		T_CHECK(pending() == 0);
+	}
 	p_spa_client_close(c);
 	close(l4);
 	if (l6 >= 0)

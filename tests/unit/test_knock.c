@@ -120,25 +120,38 @@ main(void)
 	}
 	T_CHECK(bad == 0);
 
-	/* A body of 16 maximal names round-trips; 17 names do not build. */
+	/* The largest body, 16 names of 15 characters (256 bytes with their
+	 * lengths), round-trips; one character more, or 17 names, does not
+	 * build; 4 names of 63 characters fill it too. */
 	memset(&b, 0, sizeof(b));
 	memcpy(b.gw_pk, gpk, 32);
 	b.addr.family = 6;
 	b.addr.bytes[15] = 1;
 	b.nres = KNOCK_MAX_RES;
 	for (int i = 0; i < KNOCK_MAX_RES; i++) {
-		memset(b.res[i], 'a', KNOCK_NAME_MAX);
+		memset(b.res[i], 'a', 15);
 		b.res[i][0] = (char)('a' + i);
 	}
 	n = knock_build(out, &h, &b, k1, ask);
-	T_CHECK(n == KNOCK_MAX_LEN);
+	T_CHECK(n == KNOCK_MAX_LEN && KNOCK_MAX_LEN == 436);
 	T_CHECK(knock_parse_header(out, n, &h2) == 0 &&
 	    knock_open(out, n, &h2, k2, plain) == 0 &&
 	    knock_parse_body(plain, h2.body_len, &b2) == 0 &&
 	    b2.nres == KNOCK_MAX_RES && b2.addr.family == 6 &&
 	    !strcmp(b2.res[15], b.res[15]));
+	b.res[7][15] = 'z';
+	T_CHECK(knock_build(out, &h, &b, k1, ask) == 0);
+	b.res[7][15] = '\0';
 	b.nres = KNOCK_MAX_RES + 1;
 	T_CHECK(knock_build(out, &h, &b, k1, ask) == 0);
+	b.nres = 4;
+	for (int i = 0; i < 4; i++)
+		memset(b.res[i], 'a' + i, KNOCK_NAME_MAX);
+	T_CHECK(knock_build(out, &h, &b, k1, ask) == KNOCK_MAX_LEN);
+	/* A header that announces a longer body is malformed. */
+	out[44] = (uint8_t)((KNOCK_BODY_MAX + 1) >> 8);
+	out[45] = (uint8_t)(KNOCK_BODY_MAX + 1);
+	T_CHECK(knock_parse_header(out, KNOCK_MAX_LEN + 1, &h2) != 0);
 
 	/* Bad bodies: bad name, trailing bytes, bad family, long duration. */
 	memset(plain, 0, sizeof(plain));

@@ -228,7 +228,7 @@ main(int argc, char **argv)
 			size_t plen = tlen;
 
 			if (strcmp(mode, "random") == 0) {
-				plen = 180 + (size_t)(rnd() % (1204 - 180 + 1));
+				plen = 180 + (size_t)(rnd() % (436 - 180 + 1));
 				fill(pl, plen);
 				if (rnd() & 1) {
 					pl[0] = 'S';

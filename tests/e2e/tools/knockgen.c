@@ -45,14 +45,14 @@ hash2(uint8_t out[32], const char *label, const uint8_t *a, size_t alen,
 	return crypto_generichash_final(&st, out, 32);
 }
 
-/* The datagram into out (at least 1204 bytes); its length, or -1. */
+/* The datagram into out (at least 436 bytes); its length, or -1. */
 static int
 build(uint8_t *out, const uint8_t seed[32], const uint8_t gw_pk[32],
     uint64_t ts_ms, const uint8_t nonce[24], uint32_t duration,
     char **res, int nres)
 {
 	uint8_t pk[32], sk[64], xsk[32], xpk[32], shared[32], kk[32], id[32];
-	uint8_t body[1078];
+	uint8_t body[310];
 	size_t blen = 54;
 	unsigned long long clen;
 
@@ -145,8 +145,8 @@ selftest(void)
 	    "07d4e83dc97d0fe181a9e63aa6aa4537e5bdf2a657a58b9c43f21f8885326cc6"
 	    "cc36e4006fe87b88706025fd1ea67de7de931f162416af022aa0f78d9fc01f53"
 	    "a18d82ceb9169ceb837961b4c2e4448778fe2f5b78f9bb04";
-	uint8_t seed[32], gseed[32], gpk[32], gsk[64], nonce[24], out[1204];
-	char hex[2 * 1204 + 1], web[] = "web", *res[] = { web };
+	uint8_t seed[32], gseed[32], gpk[32], gsk[64], nonce[24], out[436];
+	char hex[2 * 436 + 1], web[] = "web", *res[] = { web };
 	int len;
 
 	memset(seed, 1, 32);
@@ -169,7 +169,7 @@ selftest(void)
 int
 main(int argc, char **argv)
 {
-	uint8_t seed[32], gpk[32], nonce[24], out[1204];
+	uint8_t seed[32], gpk[32], nonce[24], out[436];
 	struct timespec ts;
 	long long off;
 	int len;
