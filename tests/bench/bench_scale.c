@@ -3,11 +3,13 @@
  * process with the product's modules: the agent table (rules/agentdb) and
  * the index of live openings (gatewayd/openings) that revocation uses.
  *
- *   bench_scale --agents DIR [--openings N]
+ *   bench_scale --agents DIR [--openings N] [--per-knock K]
  *
  * Loads DIR like the daemon does (time, heap and RSS growth), then records N
- * openings spread over those agents, one source address each (time, heap
- * and RSS growth), then forgets them all as expired (time).
+ * openings as N/K knocks would, each of a next agent from a source of its
+ * own, opening K resources (tcp ports 9001..9000+K; time, heap and RSS
+ * growth), then forgets them all as expired (time). An estimate in process:
+ * the bench's scale scenario measures the daemon itself.
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -34,10 +36,11 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "agents", required_argument, NULL, 'a' },
 		{ "openings", required_argument, NULL, 'o' },
+		{ "per-knock", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = NULL;
-	uint64_t nopen = 1000000, t0, h0, h1, r0, r1, hwm, now;
+	uint64_t nopen = 1000000, per = 10, t0, h0, h1, r0, r1, hwm, now;
 	struct agentdb *db;
 	struct openings *op;
 	size_t na;
@@ -47,11 +50,13 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'a': dir = optarg; break;
 		case 'o': nopen = bench_num(optarg, "openings"); break;
+		case 'k': per = bench_num(optarg, "per-knock"); break;
 		default: return 2;
 		}
 	}
-	if (dir == NULL || nopen > 20000000) {
-		fprintf(stderr, "usage: bench_scale --agents DIR [--openings N]\n");
+	if (dir == NULL || nopen > 20000000 || per == 0 || per > 1000) {
+		fprintf(stderr, "usage: bench_scale --agents DIR [--openings N] "
+		    "[--per-knock K]\n");
 		return 2;
 	}
 	bench_rss(0, &r0, &hwm);
@@ -71,9 +76,9 @@ main(int argc, char **argv)
 	h0 = h1;
 	t0 = bench_ns();
 	for (uint64_t i = 0; i < nopen; i++) {
-		const struct agent *a = agentdb_at(db, (size_t)(i % na));
+		const struct agent *a = agentdb_at(db, (size_t)(i / per % na));
 		struct fw_elem e;
-		uint32_t src = 0x0a800000u + (uint32_t)i;
+		uint32_t src = 0x0a800000u + (uint32_t)(i / per);
 
 		memset(&e, 0, sizeof(e));
 		e.src.family = 4;
@@ -82,7 +87,7 @@ main(int argc, char **argv)
 		e.src.bytes[2] = (uint8_t)(src >> 8);
 		e.src.bytes[3] = (uint8_t)src;
 		e.proto = IPPROTO_TCP;
-		e.port_lo = e.port_hi = 8080;
+		e.port_lo = e.port_hi = (uint16_t)(9001 + i % per);
 		e.timeout_ms = 30000;
 		if (openings_add(op, a->key_id, &e, now + 30000) != 0)
 			return 1;
@@ -92,7 +97,7 @@ main(int argc, char **argv)
 	printf("openings=%llu add_ms=%.1f heap_kib=%llu rss_kib=%llu bytes_per_opening=%.0f",
 	    (unsigned long long)openings_total(op), (double)(bench_ns() - t0) / 1e6,
 	    (unsigned long long)(h1 - h0) / 1024, (unsigned long long)(r1 - r0),
-	    (double)(h1 - h0) / (double)nopen);
+	    (double)(r1 - r0) * 1024 / (double)nopen);	/* records: mapped */
 	t0 = bench_ns();
 	openings_prune(op, now + 60000);
 	printf(" prune_ms=%.1f left=%zu\n", (double)(bench_ns() - t0) / 1e6,

@@ -11,6 +11,8 @@
  *   valid   --creds F --first I --count N --rounds R: N*R distinct valid
  *           knocks (agent I+i, round r, from src-base + r*N + i), signed
  *           beforehand by --threads threads, then sent round after round;
+ *           each asks for --res LIST (comma-separated names, default "web";
+ *           "-": every entitled resource) for --duration S seconds (30);
  *   forged  --creds F --count N: well-formed knocks carrying a registered
  *           key id (agent k % N), a fresh timestamp and nonce, and a random
  *           sealed body and signature: they fail the symmetric check;
@@ -22,7 +24,11 @@
  * lines: write a pcap file instead of sending), --batch 64, --ts-offset-ms D
  * (valid: stamp the knocks D ms ahead, within the daemon's clock skew, so an
  * offline daemon started later still finds them above its replay floor).
- * Prints: sent= seconds= pps= build_seconds=.
+ * Paced (--rate), valid knock k is stamped k/rate after the first, as if
+ * made when it is sent (never ahead of it: the build comes first), so a long
+ * paced run stays within the daemon's clock skew; --same-expiry then shortens
+ * knock k's duration by k/rate whole seconds, so that all the openings end
+ * within the same second. Prints: sent= seconds= pps= build_seconds=.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,12 +52,14 @@
 #define MAX_BATCH 256
 
 struct opt {
-	const char *ifname, *creds, *payloads, *pcap_out, *mode;
+	const char *ifname, *creds, *payloads, *pcap_out, *mode, *res;
 	uint8_t dmac[6], smac[6];
 	uint32_t dst, src_base;
 	uint16_t port;
 	size_t first, count, rounds, len, batch, threads;
 	uint64_t rate, sources, max_packets, seconds, ts_offset;
+	uint32_t duration;
+	int same_expiry;
 };
 
 struct pool {
@@ -77,15 +85,23 @@ build_valid(void *arg)
 	uint8_t k[KNOCK_MAX_LEN];
 
 	for (size_t x = j->from; x < j->to; x++) {
-		size_t i = x % o->count;
-		size_t len = bench_knock(&j->c->a[o->first + i], j->c->gw_pk, j->ts,
-		    "web", 30, k);
+		size_t i = x % o->count, len;
+		uint64_t ts = j->ts, late = 0;
+		uint32_t dur = o->duration;
 
-		if (len == 0 || BENCH_FRAME_HDR + len > FRAME_STRIDE) {
+		if (o->rate) {
+			ts += (uint64_t)x * 1000 / o->rate;
+			late = (uint64_t)x / o->rate;
+		}
+		if (o->same_expiry && dur > 0)
+			dur = late + 1 < dur ? dur - (uint32_t)late : 1;
+		len = bench_knock(&j->c->a[o->first + i], j->c->gw_pk, ts,
+		    o->res, dur, k);
+		if (len == 0 || BENCH_FRAME_HDR + len > j->p->stride) {
 			j->fail = 1;
 			return NULL;
 		}
-		j->p->len[x] = (uint16_t)bench_frame(j->p->buf + x * FRAME_STRIDE,
+		j->p->len[x] = (uint16_t)bench_frame(j->p->buf + x * j->p->stride,
 		    o->dmac, o->smac, o->src_base + (uint32_t)x, o->dst,
 		    (uint16_t)(40000 + x % 20000), o->port, k, len);
 	}
@@ -108,14 +124,25 @@ make_valid(const struct opt *o, struct pool *p)
 	struct bench_creds c;
 	pthread_t th[16];
 	struct build_job job[16];
-	size_t n = o->count * o->rounds, t = o->threads;
+	size_t n = o->count * o->rounds, t = o->threads, len;
+	uint8_t k[KNOCK_MAX_LEN];
 	int fail = 0;
 
 	if (bench_creds_load(o->creds, &c) != 0)
 		return -1;
-	if (c.n < o->first + o->count || pool_alloc(p, n, FRAME_STRIDE) != 0) {
+	if (c.n < o->first + o->count) {
 		fprintf(stderr, "bench_send: need %zu agents, have %zu\n",
 		    o->first + o->count, c.n);
+		bench_creds_free(&c);
+		return -1;
+	}
+	/* Every knock of the run has the same length: one sizes the frames. */
+	len = bench_knock(&c.a[o->first], c.gw_pk, 0, o->res, o->duration, k);
+	if (len == 0 || pool_alloc(p, n,
+	    (BENCH_FRAME_HDR + len + 63) & ~(size_t)63) != 0) {
+		fprintf(stderr, "bench_send: cannot make knocks for '%s'\n",
+		    o->res ? o->res : "-");
+		bench_creds_free(&c);
 		return -1;
 	}
 	for (size_t i = 0; i < t; i++) {
@@ -340,11 +367,14 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "pcap-out", required_argument, NULL, 'o' },
 		{ "ts-offset-ms", required_argument, NULL, 'O' },
+		{ "res", required_argument, NULL, 'e' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "same-expiry", no_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opt o = { .port = 62201, .rounds = 1, .len = 184, .batch = 64,
 	    .threads = 2, .sources = 1u << 20, .max_packets = 1000000,
-	    .seconds = 10 };
+	    .seconds = 10, .res = "web", .duration = 30 };
 	struct pool p = { .n = 0 };
 	const char *dmac = NULL;
 	int ch, junk, forged, ret;
@@ -377,6 +407,9 @@ main(int argc, char **argv)
 		case 'T': o.threads = bench_num(optarg, "threads"); break;
 		case 'o': o.pcap_out = optarg; break;
 		case 'O': o.ts_offset = bench_num(optarg, "ts-offset-ms"); break;
+		case 'e': o.res = strcmp(optarg, "-") ? optarg : NULL; break;
+		case 'D': o.duration = (uint32_t)bench_num(optarg, "duration"); break;
+		case 'E': o.same_expiry = 1; break;
 		default: return 2;
 		}
 	}
@@ -386,6 +419,7 @@ main(int argc, char **argv)
 	    o.src_base == 0 || o.batch == 0 || o.batch > MAX_BATCH ||
 	    o.threads == 0 || o.threads > 16 || o.sources == 0 ||
 	    o.seconds == 0 || o.seconds > 600 || o.max_packets > 100000000 ||
+	    o.duration > KNOCK_MAX_DURATION ||
 	    (o.pcap_out == NULL && o.ifname == NULL)) {
 		fprintf(stderr, "bench_send: --dst-mac, --dst, --src-base and --ifname "
 		    "(or --pcap-out) are required; --seconds 1..600\n");

@@ -8,7 +8,7 @@
 #   | gateway daemon, its       |    veth    | bench_lat (knock + connect,   |
 #   | firewall, bench_lat serve | eth0--eth0 |   one /32 source per sample), |
 #   | on tcp/8080               |            | bench_send (AF_PACKET, made-  |
-#   | NET.0.1/16                |            |   up sources in 10.64.0.0/10) |
+#   | NET.0.1/16                |            |   up sources in 10.0.0.0/8)   |
 #   +---------------------------+            | NET.0.2/16 + NET.4.0.. /32    |
 #                                            +-------------------------------+
 #
@@ -181,15 +181,17 @@ sources() {
 gw() { ip netns exec "$GW" "$@"; }
 ag() { ip netns exec "$AG" "$@"; }
 
-# service_start SECONDS: accept-and-close on tcp/8080 in the gateway.
+# service_start SECONDS [PORT]: accept-and-close on tcp/PORT (8080) in the
+# gateway.
 service_start() {
-	bg ip netns exec "$GW" "$BB/bench_lat" serve --port "$SERVICE_PORT" \
-	    --seconds "$1" >"$WORK/service.$GW.log" 2>&1
-	local n=100
-	while [ "$n" -gt 0 ] && ! grep -q listening "$WORK/service.$GW.log"; do
+	local port=${2:-$SERVICE_PORT} log n=100
+	log=$WORK/service.$GW.$port.log
+	bg ip netns exec "$GW" "$BB/bench_lat" serve --port "$port" \
+	    --seconds "$1" >"$log" 2>&1
+	while [ "$n" -gt 0 ] && ! grep -q listening "$log"; do
 		sleep 0.05; n=$((n - 1))
 	done
-	grep -q listening "$WORK/service.$GW.log" || die "service did not start"
+	grep -q listening "$log" || die "service did not start"
 }
 
 # --- the spa-gateway daemon ---------------------------------------------------------
@@ -202,12 +204,12 @@ resources = web
 max_duration = 30
 '
 
-# gw_tree DIR: spa-admin init and the bench policy.
+# gw_tree DIR [POLICY]: spa-admin init and the bench policy ($POLICY).
 gw_tree() {
 	"$BUILD/spa-admin" init --config-dir "$1" --interface eth0 \
 	    --port "$KNOCK_PORT" --address "$GW_IP" >"$WORK/init.out" 2>&1 ||
 	    { cat "$WORK/init.out"; die "spa-admin init $1"; }
-	printf '%s' "$POLICY" >"$1/policy.ini"
+	printf '%s' "${2:-$POLICY}" >"$1/policy.ini"
 }
 
 # tree_readable DIR: after bench_gen wrote the agents as root. The engine
@@ -267,11 +269,26 @@ daemon_mem() {
 	put "$1.engine_rss_kib" "$r"
 	put "$1.engine_hwm_kib" "$h"
 	put "$1.engine_pss_kib" "$(pss "$EPID")"
+	mem_parts "$1.engine_parts" "$EPID"
 	if [ "$EPID" != "$DPID" ]; then
 		read -r r h <<<"$(rss "$DPID")"
 		put "$1.parent_rss_kib" "$r"
 		put "$1.parent_pss_kib" "$(pss "$DPID")"
 	fi
+}
+
+# mem_parts PREFIX PID: where PID's resident memory is, KiB: the capture
+# ring (a socket mapping), the heap, anonymous mappings (large allocations,
+# thread arenas and stacks), files (code and libraries).
+mem_parts() {
+	awk -v p="$1" '/^[0-9a-f]+-[0-9a-f]+ / { n = $6; k = "file"
+		if (n ~ /^socket:/) k = "ring"
+		else if (n == "[heap]") k = "heap"
+		else if (n == "" || n ~ /^\[(stack|anon)/) k = "anon"
+		next }
+	    /^Rss:/ { v[k] += $2 }
+	    END { for (k in v) print p "." k "_kib", v[k] }' "/proc/$2/smaps" 2>/dev/null |
+	    sort >>"$RES"
 }
 
 # pss PID: proportional set size (shared pages split between the two).
@@ -281,6 +298,12 @@ pss() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 metrics() {
 	"$BUILD/spa-admin" --config-dir "$1" metrics 2>/dev/null |
 	    sed -n 's/^spa_knocks_total{reason="\([a-z_]*\)"} \([0-9]*\)$/\1 \2/p'
+}
+
+# gauge DIR NAME: one gauge of the daemon's metrics (spa_openings...), or -1.
+gauge() {
+	"$BUILD/spa-admin" --config-dir "$1" metrics 2>/dev/null |
+	    awk -v n="$2" '$1 == n {v = $2} END {print (v == "" ? -1 : v)}'
 }
 
 # metrics_delta PREFIX BEFORE AFTER: PREFIX.metrics.REASON and .total.

@@ -24,19 +24,20 @@ MODE=full
 if [ "$MODE" = full ]; then
 	: "${BENCH_RUNS:=3}" "${BENCH_LAT_KNOCKS:=200}" "${BENCH_AGENTS:=20000}"
 	: "${BENCH_ROUNDS:=5}" "${BENCH_FLOOD_SECONDS:=5}" "${BENCH_FLOOD_KNOCKS:=100}"
-	: "${BENCH_SCALE_AGENTS:=100000}" "${BENCH_OPENINGS:=1000000}"
+	: "${BENCH_SCALE_AGENTS:=100000}" "${BENCH_SCALE_RATE:=9000}"
 	: "${BENCH_HOLD_MS:=20000}" "${BENCH_FWK_AGENTS:=10000}"
 	: "${BENCH_FWK_LAT_KNOCKS:=200}" "${BENCH_FWK_SECONDS:=10}" "${BENCH_VERIFY_MS:=1000}"
 	: "${BENCH_RECLAIM_S:=60}"
 else
 	: "${BENCH_RUNS:=1}" "${BENCH_LAT_KNOCKS:=20}" "${BENCH_AGENTS:=300}"
 	: "${BENCH_ROUNDS:=2}" "${BENCH_FLOOD_SECONDS:=1}" "${BENCH_FLOOD_KNOCKS:=10}"
-	: "${BENCH_SCALE_AGENTS:=2000}" "${BENCH_OPENINGS:=20000}"
+	: "${BENCH_SCALE_AGENTS:=200}" "${BENCH_SCALE_RATE:=2000}"
 	: "${BENCH_HOLD_MS:=2000}" "${BENCH_FWK_AGENTS:=50}"
 	: "${BENCH_FWK_LAT_KNOCKS:=5}" "${BENCH_FWK_SECONDS:=2}" "${BENCH_VERIFY_MS:=200}"
 	: "${BENCH_RECLAIM_S:=3}"
 fi
 : "${BENCH_ONLY:=verify latency offline throughput flood scale fwknop}"
+: "${BENCH_SCALE_RES:=10}"		# resources each scale agent opens, 1..16
 : "${BENCH_RETRY_US:=30}"		# life of one connect attempt
 OUT=${BENCH_OUT:-$BUILD/bench}
 
@@ -47,7 +48,7 @@ LAT_BASE=10.211.4.0		# one /32 per latency sample, configured
 THR_BASE=10.64.0.0		# valid knocks, made up by the raw sender
 FORGED_BASE=10.128.0.0		# 2^21 sources each
 RANDOM_BASE=10.160.0.0
-NFT_BASE=10.32.0.0		# directly added openings
+SCALE_BASE=10.32.0.0		# one per scale agent's knock
 # Agents: POOL that take turns for the steady-state samples, one fresh agent
 # per first-knock sample, then the throughput agents. Sources: one per sample.
 POOL=40
@@ -346,19 +347,37 @@ scenario_flood() {
 
 slab_kib() { awk '/^Slab:/{print $2}' /proc/meminfo; }
 
-scenario_scale() {
-	local d=$WORK/scale r line t0 t1 s0 s1 s2 n last deadline ticks0
-	note "scale: $BENCH_SCALE_AGENTS agents, $BENCH_OPENINGS openings"
-	gw_tree "$d"
-	put_kv scale.gen "$("$BB/bench_gen" --config-dir "$d" --count "$BENCH_SCALE_AGENTS" --prefix s)"
+# figure KEY: a figure already put, or nothing.
+figure() { awk -v k="$1" '$1 == k {v = $2} END {print v}' "$RES"; }
+
+# scale_policy: BENCH_SCALE_RES distinct resources on the gateway (tcp/9001,
+# tcp/9002, ...), every one granted to enclave dev, the agents' enclave; a
+# long max_duration, so that the knock's duration is the one that counts.
+scale_policy() {
+	local p names=
+	for ((p = 9001; p <= 9000 + BENCH_SCALE_RES; p++)); do
+		printf '[resource:p%d]\nproto = tcp\nport = %d\n' "$p" "$p"
+		names+="${names:+, }p$p"
+	done
+	printf '[enclave:dev]\nresources = %s\nmax_duration = 86400\n' "$names"
+}
+
+# scale_load DIR: BENCH_SCALE_AGENTS agents (and their knock credentials):
+# load, start and reload times, the memory after them.
+scale_load() {
+	local d=$1 r t0 line n
+	gw_tree "$d" "$(scale_policy)"
+	put_kv scale.gen "$("$BB/bench_gen" --config-dir "$d" --count "$BENCH_SCALE_AGENTS" \
+	    --sessions "$BENCH_SCALE_AGENTS" --creds "$WORK/scale.creds" --prefix s)"
 	tree_readable "$d"
 	for ((r = 1; r <= 3; r++)); do
 		t0=$(date +%s%N)
 		"$BUILD/spa-gatewayd" --config-dir "$d" --check >/dev/null || die "check failed"
 		put "scale.check.run$r.ms" "$(ms_between "$t0" "$(date +%s%N)")"
 	done
-	line=$("$BB/bench_scale" --agents "$d/agents.d" --openings "$BENCH_OPENINGS") ||
-	    die "bench_scale"
+	# Where the memory goes, in process: an estimate beside the real figure.
+	line=$("$BB/bench_scale" --agents "$d/agents.d" --per-knock "$BENCH_SCALE_RES" \
+	    --openings "$(( BENCH_SCALE_AGENTS * BENCH_SCALE_RES ))") || die "bench_scale"
 	put_kv scale.inproc.agents "$(sed -n 1p <<<"$line")"
 	put_kv scale.inproc.openings "$(sed -n 2p <<<"$line")"
 	daemon_start "$d" scale.daemon 3
@@ -378,45 +397,118 @@ scenario_scale() {
 		put "scale.admin_reload.run$r.ms" "$(ms_between "$t0" "$(date +%s%N)")"
 	done
 	daemon_mem scale.reloaded
-	# The per-knock firewall cost: one element per netlink batch, as a knock.
+	# The per-knock firewall cost: one element per netlink batch, as a lone
+	# knock; gone (3 s) before the knocks below start.
 	put_kv scale.nft_single "$(gw "$BB/bench_nft" --table spa_gateway --count 2000 \
 	    --batch 1 --timeout-ms 3000 --src-base 10.48.0.0)"
 	sleep 3.5
-	# Many live openings at once, straight into the daemon's own set.
-	s0=$(slab_kib)
-	ticks0=$(dticks)
-	line=$(gw "$BB/bench_nft" --table spa_gateway --count "$BENCH_OPENINGS" \
-	    --batch 1024 --timeout-ms "$BENCH_HOLD_MS" --src-base "$NFT_BASE") || die "bench_nft"
+}
+
+# scale_knocks DIR: one knock per agent, each from a source of its own and
+# naming all BENCH_SCALE_RES resources, paced at BENCH_SCALE_RATE. Their
+# durations are staggered (bench_send --same-expiry) so that every opening
+# ends in the same second, HOLD_S after the last knock. Sets SCALE_T0
+# (knocks sent from), SCALE_DUR, SCALE_LAST (the last knock's source).
+scale_knocks() {
+	local d=$1 n=$BENCH_SCALE_AGENTS want line t1 last cur prev=-1 k res span bound
+	res=$(seq -s, -f 'p%.0f' 9001 $(( 9000 + BENCH_SCALE_RES )))
+	span=$(( (n + BENCH_SCALE_RATE - 1) / BENCH_SCALE_RATE ))
+	SCALE_DUR=$(( span + HOLD_S ))
+	bound=$(( span + 60 > 600 ? 600 : span + 60 ))
+	want=$(( n * BENCH_SCALE_RES ))
+	put scale.knocks.agents "$n"
+	put scale.knocks.resources_per_knock "$BENCH_SCALE_RES"
+	put scale.knocks.rate "$BENCH_SCALE_RATE"
+	put scale.knocks.duration_s "$SCALE_DUR"
+	put scale.knocks.hold_s "$HOLD_S"
+	SCALE_LAST=$(ip_add "$SCALE_BASE" "$(( n - 1 ))")
+	ip -n "$AG" addr add "$SCALE_LAST/32" dev eth0
+	ip -n "$GW" neigh replace "$SCALE_LAST" lladdr "$AG_MAC" dev eth0 nud permanent
+	ip -n "$GW" route add "$SCALE_LAST/32" dev eth0
+	note "scale: $n knocks at $BENCH_SCALE_RATE/s, $BENCH_SCALE_RES resources each, all open ${HOLD_S}s after the last"
+	SCALE_S0=$(slab_kib)
+	SCALE_TICKS0=$(dticks)
+	SCALE_OFF=$(audit_size "$d")
+	metrics "$d" >"$WORK/m0"
+	SCALE_T0=$(date +%s%N)
+	line=$(ag "$BB/bench_send" valid --ifname eth0 --dst-mac "$GW_MAC" --dst "$GW_IP" \
+	    --src-base "$SCALE_BASE" --creds "$WORK/scale.creds" --first 0 --count "$n" \
+	    --res "$res" --duration "$SCALE_DUR" --same-expiry --rate "$BENCH_SCALE_RATE" \
+	    --seconds "$bound" --max-packets "$n") || die "bench_send valid (scale)"
 	t1=$(date +%s%N)
-	put_kv scale.nft "$line"
-	s1=$(slab_kib)
-	put scale.nft.kernel_slab_kib "$((s1 - s0))"
-	last=$(ip_add "$NFT_BASE" "$((BENCH_OPENINGS - 1))")
-	# The effect, not a listing (the nft CLI dumps a whole set to look up
-	# one element: seconds at this size): a connect from the last opening's
-	# source gets through while it is held...
-	ip -n "$AG" addr add "$last/32" dev eth0
-	ip -n "$GW" neigh replace "$last" lladdr "$AG_MAC" dev eth0 nud permanent
-	ip -n "$GW" route add "$last/32" dev eth0
-	put_kv scale.nft.probe_live "$(ag "$BB/bench_lat" probe --gw "$GW_IP" --src-base "$last" \
-	    --timeout-ms 300)"
-	daemon_mem scale.held
-	# ...and not once its timeout has passed, even before the kernel's
-	# garbage collection has removed it.
-	deadline=$(( t1 + BENCH_HOLD_MS * 1000000 ))
-	while [ "$(date +%s%N)" -lt "$deadline" ]; do sleep 0.05; done
-	put_kv scale.nft.probe_expired "$(ag "$BB/bench_lat" probe --gw "$GW_IP" --src-base "$last" \
-	    --timeout-ms 300)"
-	# And the kernel's garbage collection gives the memory back.
-	n=$(( BENCH_RECLAIM_S * 10 ))
-	while [ "$n" -gt 0 ]; do
-		s2=$(slab_kib)
-		[ $(( (s2 - s0) * 10 )) -le $(( s1 - s0 )) ] && break
-		sleep 0.1; n=$((n - 1))
+	put_kv scale.knocks "$line"
+	# Until the daemon's index holds every opening, or stops growing for 2 s.
+	last=$t1
+	for ((k = 0; k < 1200; k++)); do
+		cur=$(gauge "$d" spa_openings)
+		[ "$cur" != "$prev" ] && { prev=$cur; last=$(date +%s%N); }
+		[ "$cur" -ge "$want" ] && break
+		[ $(( $(date +%s%N) - last )) -gt 2000000000 ] && break
+		sleep 0.1
 	done
-	put scale.nft.reclaimed_after_deadline_ms "$(ms_between "$deadline" "$(date +%s%N)")"
-	put_cpu scale.held "$ticks0" "$(dticks)"
-	daemon_mem scale.final
+	put scale.knocks.settle_ms "$(ms_between "$t1" "$last")"
+	put scale.knocks.ms "$(ms_between "$SCALE_T0" "$last")"
+	put scale.held.openings "$prev"
+	put scale.knocks.kernel_slab_kib "$(( $(slab_kib) - SCALE_S0 ))"
+	metrics "$d" >"$WORK/m1"
+	metrics_delta scale.knocks "$WORK/m0" "$WORK/m1"
+	put_cpu scale.knocks "$SCALE_TICKS0" "$(dticks)"
+	audit_stats "$d" "$SCALE_OFF" scale.knocks
+	say "    scale.knocks: $line; openings=$prev of $want"
+}
+
+# scale_expire DIR: the openings held, then past their end: a connect from
+# the last knock's source, the daemon's memory, the kernel's.
+scale_expire() {
+	local d=$1 port=$(( 9000 + BENCH_SCALE_RES )) exp deadline ticks1 n s1 s2
+	# The effect, not a listing (the nft CLI dumps a whole set to look up
+	# one element: seconds at this size): a connect from the last knock's
+	# source to its last resource gets through while held...
+	put_kv scale.probe_live "$(ag "$BB/bench_lat" probe --gw "$GW_IP" --port "$port" \
+	    --src-base "$SCALE_LAST" --timeout-ms 300)"
+	daemon_mem scale.held
+	s1=$(slab_kib)
+	ticks1=$(dticks)
+	# ...and not once they have all ended (the daemon's audit says when,
+	# the kernel's timer starts a little later, at the netlink add), even
+	# before the kernel's garbage collection has removed them.
+	exp=$(figure scale.knocks.expires_last_ms)
+	[ -n "$exp" ] || exp=$(( SCALE_T0 / 1000000 + SCALE_DUR * 1000 ))
+	deadline=$(( (exp + 500) * 1000000 ))
+	note "scale: held until $(date -d "@$(( exp / 1000 ))" +%T)"
+	for ((n = (SCALE_DUR + 60) * 20; n > 0; n--)); do
+		[ "$(date +%s%N)" -ge "$deadline" ] && break
+		sleep 0.05
+	done
+	put scale.probe_expired.ms_after_end "$(ms_between "$(( exp * 1000000 ))" "$(date +%s%N)")"
+	put_kv scale.probe_expired "$(ag "$BB/bench_lat" probe --gw "$GW_IP" --port "$port" \
+	    --src-base "$SCALE_LAST" --timeout-ms 300)"
+	# And the kernel's garbage collection gives its memory back.
+	for ((n = BENCH_RECLAIM_S * 10; n > 0; n--)); do
+		s2=$(slab_kib)
+		[ $(( (s2 - SCALE_S0) * 10 )) -le $(( s1 - SCALE_S0 )) ] && break
+		sleep 0.1
+	done
+	put scale.reclaimed_after_end_ms "$(ms_between "$(( exp * 1000000 ))" "$(date +%s%N)")"
+	put_cpu scale.held "$ticks1" "$(dticks)"
+	# The daemon keeps ended openings in its index for OPENINGS_KEEP_MS
+	# (300 s: revocation may still need them): measured as it is now.
+	daemon_mem scale.expired
+	put scale.expired.openings "$(gauge "$d" spa_openings)"
+}
+
+scenario_scale() {
+	local d=$WORK/scale
+	if [ "$BENCH_SCALE_RES" -lt 1 ] || [ "$BENCH_SCALE_RES" -gt 16 ]; then
+		die "BENCH_SCALE_RES: 1 to 16 (resources in one knock)"
+	fi
+	HOLD_S=$(( (BENCH_HOLD_MS + 500) / 1000 ))
+	[ "$HOLD_S" -ge 1 ] || HOLD_S=1
+	note "scale: $BENCH_SCALE_AGENTS agents, $(( BENCH_SCALE_AGENTS * BENCH_SCALE_RES )) openings through knocks"
+	service_start 900 "$(( 9000 + BENCH_SCALE_RES ))"
+	scale_load "$d"
+	scale_knocks "$d"
+	scale_expire "$d"
 	daemon_stop
 }
 
@@ -493,7 +585,7 @@ if want latency || want offline || want throughput || want flood; then
 	daemon_mem daemon.spa.final
 	daemon_stop
 fi
-want scale && { [ -n "${GW:-}" ] || { ns_pair spa 10.211; service_start 900; }; scenario_scale; }
+want scale && { [ -n "${GW:-}" ] || ns_pair spa 10.211; scenario_scale; }
 if want fwknop; then
 	. "$BENCH_DIR/fwknop.sh"
 	scenario_fwknop

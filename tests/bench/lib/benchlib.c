@@ -95,9 +95,13 @@ bench_knock(const struct bench_agent *a, const uint8_t gw_pk[KEY_PK_LEN],
 	memset(&b, 0, sizeof(b));
 	memcpy(b.gw_pk, gw_pk, KEY_PK_LEN);
 	b.duration = dur;
-	if (res != NULL) {
-		b.nres = 1;
-		snprintf(b.res[0], sizeof(b.res[0]), "%s", res);
+	while (res != NULL && *res != '\0') {
+		size_t len = strcspn(res, ",");
+
+		if (b.nres == KNOCK_MAX_RES || len == 0 || len > KNOCK_NAME_MAX)
+			return 0;
+		memcpy(b.res[b.nres++], res, len);
+		res += len + (res[len] == ',');
 	}
 	return knock_build(out, &h, &b, a->key, a->sk);
 }

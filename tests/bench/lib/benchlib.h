@@ -33,8 +33,9 @@ int bench_creds_save(const char *path, const uint8_t gw_pk[KEY_PK_LEN],
 int bench_creds_load(const char *path, struct bench_creds *c);
 void bench_creds_free(struct bench_creds *c);
 
-/* A knock of agent a for resource res (NULL: all) lasting dur seconds,
- * stamped ts_ms, into out (KNOCK_MAX_LEN); its length, 0 on error. */
+/* A knock of agent a for the resources named in res, comma-separated (NULL
+ * or "": every entitled one), lasting dur seconds, stamped ts_ms, into out
+ * (KNOCK_MAX_LEN); its length, 0 on error. */
 size_t bench_knock(const struct bench_agent *a, const uint8_t gw_pk[KEY_PK_LEN],
     uint64_t ts_ms, const char *res, uint32_t dur, uint8_t *out);
 
