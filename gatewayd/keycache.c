@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include "keycache.h"
+#include "log.h"
 
 /*
  * The states in one dense array (locked in memory: it holds keys), found
@@ -24,7 +25,15 @@ struct keycache {
 static void
 lock_states(struct agent_state *t, size_t cap)
 {
-	sodium_mlock(t, cap * sizeof(*t));	/* best effort */
+	static int told;
+
+	/* Best effort: said once, since the keys may then be swapped out. */
+	if (sodium_mlock(t, cap * sizeof(*t)) != 0 && !told) {
+		told = 1;
+		log_warn("cannot lock %zu KiB of knock keys in memory (RLIMIT_MEMLOCK; "
+		    "the unit sets LimitMEMLOCK=): they may be swapped out",
+		    cap * sizeof(*t) / 1024);
+	}
 }
 
 static void

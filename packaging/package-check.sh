@@ -259,7 +259,7 @@ say "    $SEC"
 check "systemd-analyze security: exposure <= 2.5" \
     systemd-analyze security --offline=yes --threshold=25 "$UNIT"
 for kv in Type=notify User=spa-gateway 'ExecReload=/bin/kill -HUP $MAINPID' \
-    Restart=on-failure NoNewPrivileges=yes ProtectSystem=strict \
+    Restart=on-failure NoNewPrivileges=yes ProtectSystem=strict LimitMEMLOCK=64M \
     'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW' \
     'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW'; do
 	check "unit has $kv" grep -qxF "$kv" "$UNIT"
