@@ -169,6 +169,9 @@ drain_inotify(int fd)
  */
 #define BURST_MAX 512
 
+/* Housekeeping in small steps (see engine_tick): every 100 ms. */
+#define TICK_MS 100
+
 static void
 read_burst(struct daemon *d, struct capture *c)
 {
@@ -223,7 +226,7 @@ static int
 loop(struct daemon *d)
 {
 	struct pollfd pfd[CONFIG_MAX_IFACES + 4];
-	uint64_t next_tick = util_mono_ms() + 1000;
+	uint64_t next_tick = util_mono_ms() + TICK_MS;
 	sigset_t empty;
 	size_t n = 0;
 
@@ -235,7 +238,7 @@ loop(struct daemon *d)
 	pfd[n++] = (struct pollfd){ .fd = d->control, .events = POLLIN };
 	pfd[n++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
 	while (!got_term) {
-		struct timespec ts = { 0, 200 * 1000000L };
+		struct timespec ts = { 0, TICK_MS * 1000000L };
 		int r = ppoll(pfd, n, &ts, &empty);
 
 		if (r < 0 && errno != EINTR) {
@@ -259,7 +262,7 @@ loop(struct daemon *d)
 				log_warn("reload refused; the previous settings stay in force");
 		}
 		if (util_mono_ms() >= next_tick) {
-			next_tick = util_mono_ms() + 1000;
+			next_tick = util_mono_ms() + TICK_MS;
 			engine_tick(d->engine, util_now_ms());
 		}
 	}

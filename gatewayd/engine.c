@@ -38,6 +38,7 @@ struct engine {
 	struct batch *batch;
 	int threads;			/* verification workers */
 	int may_inline;			/* verify on the loop when idle */
+	uint64_t next_audit_ms;		/* engine_tick: next audit summary */
 };
 
 /* Steps 11-12 for every grant queued: one firewall batch, then the audit. */
@@ -501,5 +502,8 @@ void
 engine_tick(struct engine *g, uint64_t now_ms)
 {
 	openings_sweep(g->open, now_ms);
-	audit_tick(g->audit, now_ms);
+	if (now_ms >= g->next_audit_ms || now_ms + 2000 < g->next_audit_ms) {
+		g->next_audit_ms = now_ms + 1000;
+		audit_tick(g->audit, now_ms);
+	}
 }

@@ -66,7 +66,8 @@ void engine_set_inline(struct engine *g, int may);
 int engine_fd(const struct engine *g);
 int engine_drain(struct engine *g, uint64_t now_ms);
 
-/* Housekeeping, about once a second. */
+/* Housekeeping, every 100 ms or so: a step of the sweep of expired
+ * openings; the audit log's summary of suppressed lines once a second. */
 void engine_tick(struct engine *g, uint64_t now_ms);
 
 #endif

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -165,7 +166,9 @@ rec_free(struct openings *o, uint32_t k)
 }
 
 #define RECORDS_MIN 1024
-#define SWEEP_PASS 16			/* openings_sweep calls per pass */
+/* Slots and records one openings_sweep call looks at: about 0.5 ms at most
+ * (a cache miss a record). */
+#define SWEEP_BUDGET 8192
 
 /* --- targets, sources, expiries ----------------------------------------------- */
 
@@ -484,20 +487,21 @@ openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
 	return n;
 }
 
-/* Prune the agents of slots [from, to); returns how many are left with no
- * record. */
+/* Prune the agents from slot *at on, until the table's end or until work
+ * (slots and records looked at) reaches budget; *at is left at the next slot
+ * to look at. Returns how many agents it left with no record. */
 static size_t
-prune_slots(struct openings *o, uint64_t now_ms, size_t from, size_t to)
+prune_slots(struct openings *o, uint64_t now_ms, size_t *at, size_t budget)
 {
-	size_t idle = 0;
+	size_t idle = 0, work = 0, i;
 
-	for (size_t i = from; i < to; i++) {
+	for (i = *at; i < o->cap && work < budget; i++, work++) {
 		struct per_agent *p = &o->tab[i];
 		uint32_t *link = &p->head;
 
 		if (p->head == EMPTY)
 			continue;
-		while (*link != 0) {
+		for (; *link != 0; work++) {
 			if (rec_expires(o, &o->r[*link]) + OPENINGS_KEEP_MS > now_ms)
 				link = &o->r[*link].next;
 			else
@@ -505,6 +509,7 @@ prune_slots(struct openings *o, uint64_t now_ms, size_t from, size_t to)
 		}
 		idle += p->n == 0;
 	}
+	*at = i;
 	return idle;
 }
 
@@ -528,26 +533,23 @@ give_back(struct openings *o, size_t idle)
 void
 openings_prune(struct openings *o, uint64_t now_ms)
 {
-	give_back(o, prune_slots(o, now_ms, 0, o->cap));
+	size_t at = 0;
+
+	give_back(o, prune_slots(o, now_ms, &at, SIZE_MAX));
 	o->sweep = o->sweep_idle = 0;
 }
 
-void
+int
 openings_sweep(struct openings *o, uint64_t now_ms)
 {
-	size_t to = o->sweep + o->cap / SWEEP_PASS;	/* cap: 64 or more */
-
-	if (to > o->cap)
-		to = o->cap;
-
 	/* A rehash since the last call may have moved agents: the pass may
 	 * miss some, which the next pass finds. */
-	o->sweep_idle += prune_slots(o, now_ms, o->sweep, to);
-	o->sweep = to;
-	if (to == o->cap) {
-		give_back(o, o->sweep_idle);
-		o->sweep = o->sweep_idle = 0;
-	}
+	o->sweep_idle += prune_slots(o, now_ms, &o->sweep, SWEEP_BUDGET);
+	if (o->sweep < o->cap)
+		return 0;
+	give_back(o, o->sweep_idle);
+	o->sweep = o->sweep_idle = 0;
+	return 1;
 }
 
 size_t

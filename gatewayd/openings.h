@@ -47,12 +47,13 @@ long openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN],
 #define OPENINGS_KEEP_MS (300 * 1000)
 void openings_prune(struct openings *o, uint64_t now_ms);
 
-/* The same, a sixteenth of the agents per call (so that a call every second
- * never holds the loop for long: a whole pass over 1,000,000 openings takes
- * about 16 ms); a record may outlive OPENINGS_KEEP_MS by up to 16 calls (32
- * when the agents' table grew during the pass). Both
- * give the room back once most of it is unused. */
-void openings_sweep(struct openings *o, uint64_t now_ms);
+/* The same in steps that never hold the loop for long: each call looks at
+ * a bounded number of agents and records (8192) and carries on from there
+ * the next time; returns 1 when it ended a whole pass. Called every 100 ms,
+ * a pass over 1,000,000 openings takes about 12 s, so a record may outlive
+ * OPENINGS_KEEP_MS by that much. Both give the room back once most of it is
+ * unused. */
+int openings_sweep(struct openings *o, uint64_t now_ms);
 
 /* Call fn for every opening; fn returns 1 to remove it (then it is copied to
  * *removed, malloc'd, counted in *nremoved), 0 to keep it. 0 or -1; after -1
