@@ -8,8 +8,9 @@
  * Loads DIR like the daemon does (time, heap and RSS growth), then records N
  * openings as N/K knocks would, each of a next agent from a source of its
  * own, opening K resources (tcp ports 9001..9000+K; time, heap and RSS
- * growth), then forgets them all as expired (time). An estimate in process:
- * the bench's scale scenario measures the daemon itself.
+ * growth), makes one pass of the daemon's sweep over them (its calls, the
+ * longest call), then forgets them all as expired (time). An estimate in
+ * process: the bench's scale scenario measures the daemon itself.
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -98,6 +99,21 @@ main(int argc, char **argv)
 	    (unsigned long long)openings_total(op), (double)(bench_ns() - t0) / 1e6,
 	    (unsigned long long)(h1 - h0) / 1024, (unsigned long long)(r1 - r0),
 	    (double)(r1 - r0) * 1024 / (double)nopen);	/* records: mapped */
+	/* A pass of the daemon's sweep (it removes nothing yet): its calls,
+	 * the longest one. Then the whole prune at once. */
+	{
+		uint64_t worst = 0, t;
+		int calls = 0, done = 0;
+
+		while (!done && calls < 1000000) {
+			t = bench_ns();
+			done = openings_sweep(op, now + 60000);
+			t = bench_ns() - t;
+			worst = t > worst ? t : worst;
+			calls++;
+		}
+		printf(" sweep_calls=%d sweep_max_us=%.0f", calls, (double)worst / 1e3);
+	}
 	t0 = bench_ns();
 	openings_prune(op, now + 60000);
 	printf(" prune_ms=%.1f left=%zu\n", (double)(bench_ns() - t0) / 1e6,

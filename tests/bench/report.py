@@ -179,7 +179,10 @@ def scale_summary(tree):
         "probe_expired_ms_after_end": get(tree, "scale.probe_expired.ms_after_end"),
         "one_element_batch_us": get(tree, "scale.nft_single.us_per_batch"),
         "est_index_bytes_per_opening": get(tree, "scale.inproc.openings.bytes_per_opening"),
-        "est_agent_table_bytes_per_agent": get(tree, "scale.inproc.agents.bytes_per_agent")}
+        "est_agent_table_bytes_per_agent": get(tree, "scale.inproc.agents.bytes_per_agent"),
+        "est_sweep_calls": get(tree, "scale.inproc.openings.sweep_calls"),
+        "est_sweep_max_us": get(tree, "scale.inproc.openings.sweep_max_us"),
+        "est_prune_ms": get(tree, "scale.inproc.openings.prune_ms")}
     return o
 
 
@@ -502,6 +505,8 @@ def table(tree, s, tg):
         rows.append(("  one element per netlink batch us", fmt(S["one_element_batch_us"])))
         rows.append(("  estimate in process: bytes per agent / opening", "%s / %s" % (
             fmt(S["est_agent_table_bytes_per_agent"]), fmt(S["est_index_bytes_per_opening"]))))
+        rows.append(("    sweep of the openings: calls a pass, longest us", "%s, %s (all at once: %s ms)" % (
+            fmt(S["est_sweep_calls"]), fmt(S["est_sweep_max_us"]), fmt(S["est_prune_ms"]))))
     w = max(len(r[0]) for r in rows) if rows else 10
     print()
     for a, b in rows:
