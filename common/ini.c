@@ -44,17 +44,13 @@ struct ini {
 	size_t mask;
 };
 
+/* Of "a\0b" (b NULL: of "a\0", told apart). */
 static uint64_t
 hash2(const char *a, const char *b)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a over "a\0b" */
+	uint64_t h = util_hash(a, strlen(a) + 1, UTIL_HASH_INIT);
 
-	for (; *a; a++)
-		h = (h ^ (unsigned char)*a) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL;
-	for (; b && *b; b++)
-		h = (h ^ (unsigned char)*b) * 0x100000001b3ULL;
-	return h ^ (b == NULL);
+	return b == NULL ? h ^ 1 : util_hash(b, strlen(b), h);
 }
 
 static int

@@ -252,3 +252,13 @@ util_trim(char *s)
 		*--e = '\0';
 	return s;
 }
+
+uint64_t
+util_hash(const void *p, size_t n, uint64_t h)
+{
+	const unsigned char *s = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ s[i]) * 0x100000001b3ULL;
+	return h;
+}

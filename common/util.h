@@ -44,4 +44,10 @@ int util_strlcpy(char *dst, const char *src, size_t n);
 /* Trim ASCII white space in place; returns s. */
 char *util_trim(char *s);
 
+/* FNV-1a over n bytes, continuing from h (UTIL_HASH_INIT to start), for the
+ * open-addressing tables of names and keys; not keyed, and its low bits are
+ * weak for short keys: mix the result where that matters. */
+#define UTIL_HASH_INIT 0xcbf29ce484222325ULL
+uint64_t util_hash(const void *p, size_t n, uint64_t h);
+
 #endif

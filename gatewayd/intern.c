@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "intern.h"
+#include "util.h"
 
 /*
  * The hash is open addressing, at most half full. A freed slot keeps its
@@ -13,10 +14,8 @@
 static uint64_t
 hash(const uint8_t *k, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a, then a final mix */
+	uint64_t h = util_hash(k, n, UTIL_HASH_INIT);	/* then a final mix */
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ k[i]) * 0x100000001b3ULL;
 	h ^= h >> 29;
 	return h * 0xbf58476d1ce4e5b9ULL ^ (h >> 32);
 }

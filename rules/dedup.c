@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dedup.h"
+#include "util.h"
 
 /* Open addressing, at most half full; an empty slot has p == NULL. */
 struct slot {
@@ -16,17 +17,6 @@ struct dedup {
 	struct slot *tab;
 	size_t mask, used;
 };
-
-static uint64_t
-hash(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ s[i]) * 0x100000001b3ULL;
-	return h;
-}
 
 struct dedup *
 dedup_new(struct arena *ar)
@@ -76,7 +66,7 @@ grow(struct dedup *d)
 const void *
 dedup_copy(struct dedup *d, const void *p, size_t n)
 {
-	uint64_t h = hash(p, n);
+	uint64_t h = util_hash(p, n, UTIL_HASH_INIT);
 	struct slot *s = find(d->tab, d->mask, h, p, n);
 
 	if (s->p != NULL)

@@ -25,11 +25,7 @@ static const char *const enclave_keys[] = { "resources", "max_duration",
 static uint64_t
 name_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h;
+	return util_hash(s, strlen(s), UTIL_HASH_INIT);
 }
 
 static uint32_t *
