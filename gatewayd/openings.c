@@ -452,19 +452,32 @@ drop(struct openings *o, struct per_agent *p, uint32_t *link)
 	o->total--;
 }
 
+/* The agent's slot, its openings (with live_only, those not yet expired)
+ * copied to *out; NULL with *n 0 when it has none, NULL with *n -1 when out
+ * of memory. */
+static struct per_agent *
+copy_agent(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
+    int live_only, struct opening **out, long *n)
+{
+	struct per_agent *p = lookup(o, keys_id64(id));
+
+	*out = NULL;
+	*n = 0;
+	if (p == NULL || p->n == 0)
+		return NULL;
+	if ((*n = copy_out(o, p, now_ms, live_only, out)) < 0)
+		return NULL;
+	return p;
+}
+
 long
 openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
     struct opening **out)
 {
-	struct per_agent *p = lookup(o, keys_id64(id));
 	long n;
+	struct per_agent *p = copy_agent(o, id, now_ms, 0, out, &n);
 
-	*out = NULL;
-	if (p == NULL || p->n == 0)
-		return 0;
-	if ((n = copy_out(o, p, now_ms, 0, out)) < 0)
-		return -1;
-	while (p->head != 0)
+	while (p != NULL && p->head != 0)
 		drop(o, p, &p->head);
 	return n;
 }
@@ -473,15 +486,10 @@ long
 openings_end(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
     struct opening **out)
 {
-	struct per_agent *p = lookup(o, keys_id64(id));
 	long n;
+	struct per_agent *p = copy_agent(o, id, now_ms, 1, out, &n);
 
-	*out = NULL;
-	if (p == NULL || p->n == 0)
-		return 0;
-	if ((n = copy_out(o, p, now_ms, 1, out)) < 0)
-		return -1;
-	for (uint32_t k = p->head; k != 0; k = o->r[k].next)
+	for (uint32_t k = p != NULL ? p->head : 0; k != 0; k = o->r[k].next)
 		if (rec_expires(o, &o->r[k]) > now_ms)
 			set_expires(o, &o->r[k], now_ms);
 	return n;

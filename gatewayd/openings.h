@@ -50,9 +50,9 @@ void openings_prune(struct openings *o, uint64_t now_ms);
 /* The same in steps that never hold the loop for long: each call looks at
  * a bounded number of agents and records (8192) and carries on from there
  * the next time; returns 1 when it ended a whole pass. Called every 100 ms,
- * a pass over 1,000,000 openings takes about 12 s, so a record may outlive
- * OPENINGS_KEEP_MS by that much. Both give the room back once most of it is
- * unused. */
+ * a pass over 1,000,000 openings of 100,000 agents takes 138 calls (14 s),
+ * so a record may outlive OPENINGS_KEEP_MS by that much. Both give the room
+ * back once most of it is unused. */
 int openings_sweep(struct openings *o, uint64_t now_ms);
 
 /* Call fn for every opening; fn returns 1 to remove it (then it is copied to
