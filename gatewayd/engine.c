@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "batch.h"
 #include "decide.h"
 #include "diag.h"
 #include "engine.h"
@@ -13,7 +14,6 @@
 #include "ratelimit.h"
 #include "util.h"
 #include "verifier.h"
-#include "batch.h"
 
 /* Per-source limit before the symmetric check; per-agent limit after it and
  * before the signature, so forgers cannot spend an agent's budget. */
