@@ -154,6 +154,25 @@ many_want(uint32_t a, int j, struct want *w)
 	w->expires_ms = 100000 + (uint64_t)a * PER + (uint64_t)j;
 }
 
+/* Every agent's openings, interleaved (the agent table grows while every
+ * agent's list is part made); returns how many adds failed. */
+static int
+add_many(struct openings *o)
+{
+	uint8_t id[KEY_ID_LEN];
+	int fail = 0;
+
+	for (int j = 0; j < PER; j++)
+		for (uint32_t a = 0; a < NAGENTS; a++) {
+			struct want w;
+
+			mkid(1000 + a, id);
+			many_want(a, j, &w);
+			fail += openings_add(o, id, &w.e, w.expires_ms) != 0;
+		}
+	return fail;
+}
+
 static void
 test_many(void)
 {
@@ -163,17 +182,7 @@ test_many(void)
 	size_t bytes, after;
 	int addfail = 0, badcount = 0, badtake = 0;
 
-	/* Openings of all agents interleaved: the agent table grows while
-	 * every vector is part full. */
-	for (int j = 0; j < PER; j++)
-		for (uint32_t a = 0; a < NAGENTS; a++) {
-			struct want w;
-
-			mkid(1000 + a, id);
-			many_want(a, j, &w);
-			addfail += openings_add(o, id, &w.e, w.expires_ms) != 0;
-		}
-	T_CHECK(addfail == 0);
+	T_CHECK(add_many(o) == 0);
 	T_CHECK(openings_total(o) == (size_t)NAGENTS * PER);
 
 	/* Refreshing them all adds nothing. */
@@ -252,15 +261,7 @@ test_compact(int sweep)
 	size_t full, pruned;
 	int addfail = 0, bad = 0;
 
-	for (int j = 0; j < PER; j++)
-		for (uint32_t a = 0; a < NAGENTS; a++) {
-			struct want w;
-
-			mkid(1000 + a, id);
-			many_want(a, j, &w);
-			addfail += openings_add(o, id, &w.e, w.expires_ms) != 0;
-		}
-	T_CHECK(addfail == 0);
+	T_CHECK(add_many(o) == 0);
 	full = openings_bytes(o);
 	if (sweep) {
 		int calls = 0, done = 0;
