@@ -41,12 +41,7 @@ scenario_fwknop() {
 	bg ip netns exec "$GW" fwknopd -c "$d/fwknopd.conf" -a "$d/access.conf" -f \
 	    -i eth0 -p "$d/run/fwknopd.pid" -d "$d/run/digest.cache" >"$FWK_LOG" 2>&1
 	FWK_PID=$BG_PID
-	n=1200
-	while [ "$n" -gt 0 ] && ! grep -q 'main event loop' "$FWK_LOG"; do
-		alive "$FWK_PID" || { cat "$FWK_LOG"; die "fwknopd exited"; }
-		sleep 0.05; n=$((n - 1))
-	done
-	grep -q 'main event loop' "$FWK_LOG" || die "fwknopd not ready"
+	wait_ready "$FWK_PID" "$FWK_LOG" 'main event loop' "$FWK_LOG" fwknopd
 	put fwknop.daemon.start_ms "$(ms_between "$t0" "$(date +%s%N)")"
 	read -r n t0 <<<"$(rss "$FWK_PID")"
 	put fwknop.daemon.rss_kib "$n"

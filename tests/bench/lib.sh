@@ -82,6 +82,17 @@ alive() {
 	[ -n "$st" ] && [ "$st" != Z ]
 }
 
+# wait_ready PID FILE PATTERN LOG NAME: until FILE has a line matching
+# PATTERN (60 s at most); dies, showing LOG, if PID ends first or time runs out.
+wait_ready() {
+	local n=1200
+	while [ "$n" -gt 0 ] && ! grep -q "$3" "$2"; do
+		alive "$1" || { cat "$4"; die "$5 exited"; }
+		sleep 0.05; n=$((n - 1))
+	done
+	grep -q "$3" "$2" || { cat "$4"; die "$5 not ready"; }
+}
+
 wait_gone() {
 	local pid=$1 n=$(($2 * 20))
 	while [ "$n" -gt 0 ] && alive "$pid"; do sleep 0.05; n=$((n - 1)); done
@@ -242,12 +253,8 @@ daemon_start() {
 	bg env NOTIFY_SOCKET="$sock" ip netns exec "$GW" "$BUILD/spa-gatewayd" \
 	    --config-dir "$dir" --foreground 2>>"$DLOG"
 	DPID=$BG_PID
-	n=1200
-	while [ "$n" -gt 0 ] && ! grep -q '^ready_wall_ns' "$NOTIFY_OUT"; do
-		alive "$DPID" || { cat "$DLOG"; die "spa-gatewayd exited"; }
-		sleep 0.05; n=$((n - 1))
-	done
-	line=$(grep '^ready_wall_ns' "$NOTIFY_OUT") || { cat "$DLOG"; die "spa-gatewayd not ready"; }
+	wait_ready "$DPID" "$NOTIFY_OUT" '^ready_wall_ns' "$DLOG" spa-gatewayd
+	line=$(grep '^ready_wall_ns' "$NOTIFY_OUT")
 	[ "$(kv pid "$line")" = "$DPID" ] || note "notify pid $(kv pid "$line") != $DPID"
 	put "$prefix.start_ms" "$(ms_between "$t0" "$(kv ready_wall_ns "$line")")"
 	n=200
