@@ -153,48 +153,31 @@ print_row(const char *const cells[NCOLS], const int width[NCOLS])
 	printf("%s\n", cells[NCOLS - 1]);
 }
 
-static int
-by_name(const void *x, const void *y)
-{
-	const struct agent *const *a = x, *const *b = y;
-
-	return strcmp((*a)->name, (*b)->name);
-}
-
-static int
+/* Agents come out of the table in name order. */
+static void
 list(const struct agentdb *db)
 {
 	size_t n = agentdb_count(db);
-	const struct agent **v = calloc(n ? n : 1, sizeof(*v));
 	int64_t now = (int64_t)(util_now_ms() / 1000);
 	const char *cells[NCOLS];
 	int width[NCOLS];
 	struct row r;
 
-	if (v == NULL) {
-		diag(NULL, 0, "out of memory");
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++)
-		v[i] = agentdb_at(db, i);
-	qsort(v, n, sizeof(*v), by_name);
 	for (int c = 0; c < NCOLS; c++)
 		width[c] = (int)strlen(heads[c]);
 	for (size_t i = 0; i < n; i++) {
-		fill(&r, v[i], now);
+		fill(&r, agentdb_at(db, i), now);
 		for (int c = 0; c < NCOLS; c++)
 			if ((int)strlen(cell(&r, c)) > width[c])
 				width[c] = (int)strlen(cell(&r, c));
 	}
 	print_row(heads, width);
 	for (size_t i = 0; i < n; i++) {
-		fill(&r, v[i], now);
+		fill(&r, agentdb_at(db, i), now);
 		for (int c = 0; c < NCOLS; c++)
 			cells[c] = cell(&r, c);
 		print_row(cells, width);
 	}
-	free(v);
-	return 0;
 }
 
 int
@@ -209,8 +192,8 @@ agent_list_main(int argc, char **argv, const char *dir_arg)
 	if (config_load(config_dir(dir_arg), &cfg) == 0 &&
 	    (db = agentdb_load(cfg.agents)) != NULL) {
 		ask_daemon(&cfg);
-		if (list(db) == 0)
-			ret = EXIT_SUCCESS;
+		list(db);
+		ret = EXIT_SUCCESS;
 	}
 	agentdb_free(db);
 	free(held);
