@@ -8,6 +8,9 @@
 
 #define MAX_JOBS 1024
 #define MAX_THREADS 8
+/* Jobs waiting per worker before the loop verifies one itself: with a second
+ * one queued, a worker that finishes goes on to the next without sleeping. */
+#define DEPTH 2
 
 struct queue {
 	struct verify_job *head, *tail;
@@ -17,6 +20,7 @@ struct verifier {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct queue todo, done;
+	struct queue mine;		/* finished, loop only: verified inline, or collected */
 	struct verify_job *free;	/* touched by the loop only */
 	struct verify_job *jobs;
 	size_t busy;			/* submitted, not yet collected (loop only) */
@@ -159,26 +163,32 @@ verifier_job(struct verifier *v)
 void
 verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 {
-	pthread_mutex_lock(&v->lock);
-	/* Idle: verify here, no wake-up on the knock's path. Saturated (every
-	 * worker already has a job waiting): verify here too, so the loop reads
-	 * no faster than knocks are verified and the surplus waits in, or is
-	 * dropped by, the kernel's capture ring before any work is spent on it. */
-	if (v->nthreads == 0 || (may_inline && v->busy == 0) ||
-	    v->queued >= (size_t)v->nthreads) {
-		pthread_mutex_unlock(&v->lock);
-		verify(j);
-		pthread_mutex_lock(&v->lock);
-		v->busy++;
-		finished(v, j);
-		pthread_mutex_unlock(&v->lock);
-		return;
-	}
+	int here;
+
 	v->busy++;
-	v->queued++;
-	push(&v->todo, j);
-	pthread_cond_signal(&v->work);
-	pthread_mutex_unlock(&v->lock);
+	if (v->nthreads == 0 || (may_inline && v->busy == 1)) {
+		here = 1;
+	} else {
+		pthread_mutex_lock(&v->lock);
+		/* Saturated (every worker has DEPTH jobs waiting): verify here,
+		 * so the loop reads no faster than knocks are verified and the
+		 * surplus waits in, or is dropped by, the kernel's capture ring
+		 * before any work is spent on it. */
+		here = v->queued >= (size_t)v->nthreads * DEPTH;
+		if (!here) {
+			v->queued++;
+			push(&v->todo, j);
+			pthread_cond_signal(&v->work);
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+	/* Idle: verify here too, no wake-up on the knock's path. Finished
+	 * here, the job goes straight to the loop's own list: no lock, no
+	 * eventfd. */
+	if (here) {
+		verify(j);
+		push(&v->mine, j);
+	}
 }
 
 int
@@ -194,17 +204,21 @@ verifier_done(struct verifier *v)
 	uint64_t n;
 	ssize_t r = 0;
 
-	/* Nothing in flight: no lock, no system call (busy changes only on
-	 * the loop). */
-	if (v->busy == 0)
-		return NULL;
-	pthread_mutex_lock(&v->lock);
-	j = pop(&v->done);
-	if (j != NULL)
+	/* The workers' finished jobs, all at once, only when the loop's own
+	 * are used up; nothing in flight: no lock, no system call (busy
+	 * changes only on the loop). */
+	if (v->mine.head == NULL && v->busy > 0) {
+		pthread_mutex_lock(&v->lock);
+		if (v->done.head != NULL) {
+			v->mine = v->done;
+			v->done.head = v->done.tail = NULL;
+			if (v->efd >= 0)
+				r = read(v->efd, &n, sizeof(n));	/* collected: reset */
+		}
+		pthread_mutex_unlock(&v->lock);
+	}
+	if ((j = pop(&v->mine)) != NULL)
 		v->busy--;
-	if (v->done.head == NULL && v->efd >= 0)
-		r = read(v->efd, &n, sizeof(n));	/* collected: reset */
-	pthread_mutex_unlock(&v->lock);
 	(void)r;
 	return j;
 }

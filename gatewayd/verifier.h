@@ -8,8 +8,9 @@
  * carry copies of everything they need, so the loop may reload agents while
  * jobs are in flight. The loop verifies inline instead when nothing is in
  * flight (at low load that saves a thread wake-up in the knock-to-open
- * latency) and when every worker already has a job waiting (so the loop
- * reads no faster than knocks are verified).
+ * latency) and when every worker already has two jobs waiting (so the loop
+ * reads no faster than knocks are verified, and a worker that finishes one
+ * finds the next without going to sleep).
  */
 
 #include <stddef.h>
@@ -40,7 +41,7 @@ void verifier_free(struct verifier *v);
 /* A free job, or NULL when all are in flight (the caller refuses: busy). */
 struct verify_job *verifier_job(struct verifier *v);
 /* Verify job: inline when may_inline and nothing is in flight, or when
- * every worker has a job waiting; else on a worker. */
+ * every worker has two jobs waiting; else on a worker. */
 void verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Readable when finished jobs wait (an eventfd); -1 without workers. */
 int verifier_fd(const struct verifier *v);
