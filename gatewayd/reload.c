@@ -110,6 +110,19 @@ out:
 }
 
 /* One control request (fd is closed): answer, then "ok" or "error: ...". */
+/* Knocks the kernel dropped because a capture ring was full: never seen,
+ * so in no other count. */
+static void
+write_capture_drops(struct daemon *d, FILE *f)
+{
+	fprintf(f, "# HELP spa_capture_dropped_total Packets to the knock port "
+	    "dropped before the daemon read them (capture ring full).\n"
+	    "# TYPE spa_capture_dropped_total counter\n");
+	for (size_t i = 0; i < d->ncap; i++)
+		fprintf(f, "spa_capture_dropped_total{iface=\"%s\"} %u\n",
+		    d->cfg.ifaces[i], capture_drops(d->cap[i]));
+}
+
 static void
 serve_control(struct daemon *d, int fd)
 {
@@ -148,6 +161,7 @@ serve_control(struct daemon *d, int fd)
 		break;
 	case CONTROL_METRICS:
 		engine_write_metrics(d->engine, f);
+		write_capture_drops(d, f);
 		break;
 	}
 	fprintf(f, "ok\n");

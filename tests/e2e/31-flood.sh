@@ -12,7 +12,9 @@
 # and nothing but the service's TCP towards the agent; both daemon processes
 # survive; the counters count the garbage by reason; the audit log stays
 # bounded (at most 200 + 50/s refusal lines, one summary line a second with
-# counts). Rates, counters and knock-to-connect delays are printed.
+# counts). (d) Packets sent while the engine is stopped overflow its capture
+# ring; the drops are counted, and decided + dropped = sent. Rates, counters
+# and knock-to-connect delays are printed.
 #
 #   netns AG (agents)            netns GW                      netns FL (flooder)
 #   +-------------------+  veth  +------------------------+ veth +-------------------+
@@ -211,6 +213,32 @@ phase() {
 phase a random "$WORK/fa.cred" malformed
 phase b forge "$WORK/fb.cred" bad_auth "$WORK/fb.knock"
 phase c replay "$WORK/fc.cred" replay "$WORK/rex.knock"
+
+# --- (d) a full capture ring: what it drops is counted, not lost silently -------------
+
+# decided FILE: the knocks decided, every reason together.
+decided() { sed -n 's/^spa_knocks_total{reason="[a-z_]*"} //p' "$1" | awk '{ s += $1 } END { print s + 0 }'; }
+dropped() { sed -n 's/^spa_capture_dropped_total{iface="br0"} //p' "$1"; }
+D_SENT=40000
+say "# --- (d) the engine stopped while $D_SENT packets arrive, more than its ring holds"
+metrics >"$WORK/m0"
+kill -STOP "$ENGINE"
+fl timeout 20 "$WORK/floodsend" -i eth0 -s "$FL_MAC" -d "$GW_MAC" -S "$SPOOF_BASE" \
+    -r "$SPOOF_N" -D "$GW_IP" -p "$KNOCK_PORT" -m random -n "$D_SENT" -T 10 \
+    >"$WORK/flood-d.out" 2>&1
+kill -CONT "$ENGINE"
+say "# (d) floodsend: $(head -n 1 "$WORK/flood-d.out")"
+sleep 1
+metrics >"$WORK/m1"
+d_sent=$(sed -n 's/^sent \([0-9]*\) packets.*/\1/p' "$WORK/flood-d.out")
+d_dec=$(( $(decided "$WORK/m1") - $(decided "$WORK/m0") ))
+d_drop=$(( $(dropped "$WORK/m1") - $(dropped "$WORK/m0") ))
+say "# (d) sent ${d_sent:-0}, decided $d_dec, dropped by the full ring $d_drop"
+check "(d) all $D_SENT packets were sent" test "${d_sent:-0}" -eq "$D_SENT"
+check "(d) the ring's drops are counted ($d_drop)" test "$d_drop" -gt 0
+check "(d) every packet was either decided or counted as dropped ($d_dec + $d_drop = ${d_sent:-0})" \
+    test $((d_dec + d_drop)) -eq "${d_sent:-0}"
+check "(d) both daemon processes are alive" both_alive
 T_END=$(date +%s%N)
 ELAPSED_MS=$(( (T_END - T_FLOODS) / 1000000 ))
 
