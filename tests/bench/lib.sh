@@ -314,6 +314,12 @@ gauge() {
 }
 
 # metrics_delta PREFIX BEFORE AFTER: PREFIX.metrics.REASON and .total.
+# ring_dropped DIR: packets the daemon's capture rings dropped so far (full).
+ring_dropped() {
+	"$BUILD/spa-admin" --config-dir "$1" metrics 2>/dev/null |
+	    awk '/^spa_capture_dropped_total/ { s += $2 } END { print s + 0 }'
+}
+
 metrics_delta() {
 	awk -v p="$1" 'NR == FNR { b[$1] = $2; next }
 	    { d = $2 - b[$1]; t += d; if (d) print p ".metrics." $1, d }

@@ -241,6 +241,7 @@ def summarize(tree):
              "send_pps": med([r.get("pps") for r in thr]),
              "ok_per_run": med([r["accepted"] for r in thr]),
              "lost_per_run": med([r["lost"] for r in thr]),
+             "ring_dropped_per_run": med([r.get("ring_dropped") for r in thr]),
              "daemon_cpu_pct": med([r.get("daemon_cpu_pct") for r in thr]),
              "engine_cpu_pct": med([r.get("engine_cpu_pct") for r in thr]),
              "parent_cpu_pct": med([r.get("parent_cpu_pct") for r in thr]),
@@ -299,6 +300,7 @@ def summarize(tree):
             "engine_cpu_pct": round(100 * f.get("engine_cpu_s", 0) / secs, 1),
             "engine_runqueue_wait_s": f.get("engine_runqueue_wait_s"),
             "lost": f.get("sent", 0) - rej,
+            "ring_dropped": f.get("ring_dropped"),
             "bad_signature": reasons.get("bad_signature", 0),
             "reasons": reasons,
             "legit_p50_us": lat.get("p50_us"), "legit_p99_us": lat.get("p99_us"),
@@ -431,9 +433,10 @@ def table(tree, s, tg):
                      "CPU engine %s%% + privileged %s%%)" % (fmt(T["ok_per_s"]), fmt(T.get("ratio_to_two_core_ceiling")),
                                           fmt(T.get("ratio_to_one_core")), fmt(T.get("engine_cpu_pct")),
                                           fmt(T.get("parent_cpu_pct")))))
-        rows.append(("  per run: sent / accepted / lost", "%s / %s / %s at %s pps sent; first knocks (cold): %s/s" % (
-            fmt(T["sent_per_run"]), fmt(T["ok_per_run"]), fmt(T["lost_per_run"]), fmt(T["send_pps"]),
-            fmt(T.get("warmup_ok_per_s")))))
+        rows.append(("  per run: sent / accepted / lost", "%s / %s / %s (%s in a full ring) at %s pps sent; "
+                     "first knocks (cold): %s/s" % (
+                         fmt(T["sent_per_run"]), fmt(T["ok_per_run"]), fmt(T["lost_per_run"]),
+                         fmt(T.get("ring_dropped_per_run")), fmt(T["send_pps"]), fmt(T.get("warmup_ok_per_s")))))
         rows.append(("  engine waited for a CPU (per run); CPU s per thread", "%s s; %s" % (
             fmt(T.get("engine_runqueue_wait_s")), " / ".join(fmt(x) for x in T.get("engine_thread_cpu_s", [])))))
         rows.append(("  per knock: CPU us engine / privileged; sleeps", "%s / %s; %s / %s" % (
@@ -460,9 +463,10 @@ def table(tree, s, tg):
         x = s.get("flood_" + mode)
         if x:
             rows.append(("flood %s: sent pps / rejected/s" % mode, "%s / %s (daemon CPU %s%%, %s per CPU-s; "
-                         "lost %s; sender had %s of a core)" % (
+                         "lost %s, %s of them in a full ring; sender had %s of a core)" % (
                              fmt(x["send_pps"]), fmt(x["rejected_per_s"]), fmt(x["daemon_cpu_pct"]),
-                             fmt(x["rejected_per_daemon_cpu_s"]), fmt(x["lost"]), fmt(x["sender_cpu_share"]))))
+                             fmt(x["rejected_per_daemon_cpu_s"]), fmt(x["lost"]), fmt(x["ring_dropped"]),
+                             fmt(x["sender_cpu_share"]))))
             rows.append(("  legit knock during it p50/p99/max us", "%s / %s / %s (%s of %s lost); "
                          "engine waited %s s for a CPU" % (
                              fmt(x["legit_p50_us"]), fmt(x["legit_p99_us"]), fmt(x["legit_max_us"]),

@@ -120,12 +120,20 @@ put_cpu() {
 }
 
 # perf_start NAME / perf_stop: with BENCH_PERF=1, sample the daemon (both
-# processes, every thread) and keep its hottest symbols in OUT/perf-NAME.txt.
+# processes, every thread), with BENCH_PERF=all the whole machine (the
+# sender and the kernel's receive path too), and keep the hottest commands,
+# binaries and symbols in OUT/perf-NAME.txt.
 PERF_PID=
 perf_start() {
-	[ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null || return 0
+	local who
+	case "${BENCH_PERF:-0}" in
+	1) who=(-p "$EPID,$DPID") ;;
+	all) who=(-a) ;;
+	*) return 0 ;;
+	esac
+	command -v perf >/dev/null || return 0
 	PERF_NAME=$1
-	bg perf record -q -F 1999 -g -p "$EPID,$DPID" -o "$WORK/perf.$1.data" >/dev/null 2>&1
+	bg perf record -q -F 1999 -g "${who[@]}" -o "$WORK/perf.$1.data" >/dev/null 2>&1
 	PERF_PID=$BG_PID
 	sleep 0.3
 }
@@ -134,11 +142,13 @@ perf_stop() {
 	kill -INT "$PERF_PID" 2>/dev/null
 	wait_gone "$PERF_PID" 10 || stop "$PERF_PID"
 	{
-		echo "# share of the daemon's samples by binary, then by symbol"
+		echo "# share of the samples by command, by binary, then by symbol"
+		perf report -q -i "$WORK/perf.$PERF_NAME.data" --no-children --sort comm \
+		    --stdio -g none 2>/dev/null | head -8
 		perf report -q -i "$WORK/perf.$PERF_NAME.data" --no-children --sort dso \
 		    --stdio -g none 2>/dev/null | head -12
-		perf report -q -i "$WORK/perf.$PERF_NAME.data" --no-children --sort dso,symbol \
-		    --stdio -g none 2>/dev/null | grep -v 'libsodium.*0x0' | head -30
+		perf report -q -i "$WORK/perf.$PERF_NAME.data" --no-children --sort comm,dso,symbol \
+		    --stdio -g none 2>/dev/null | grep -v 'libsodium.*0x0' | head -40
 	} >"$OUT/perf-$PERF_NAME.txt"
 	put "perf.$PERF_NAME" "$OUT/perf-$PERF_NAME.txt"
 	PERF_PID=
@@ -241,19 +251,20 @@ scenario_offline() {
 
 # send_valid PREFIX SRC_OFFSET ROUNDS RATE: N distinct agents x ROUNDS knocks.
 send_valid() {
-	local off ticks0 ticks1 line
+	local off ticks0 ticks1 line rd0
 	off=$(audit_size "$DIR")
 	metrics "$DIR" >"$WORK/m0"
+	rd0=$(ring_dropped "$DIR")
 	ticks0=$(dticks)
 	thread_ns >"$WORK/t0"
-	[ "$1" = throughput.spa.run1 ] && perf_start throughput
+	[ "$1" = "${BENCH_PERF_RUN:-throughput.spa.run1}" ] && perf_start throughput
 	line=$(ag "$BB/bench_send" valid --ifname eth0 --dst-mac "$GW_MAC" \
 	    --dst "$GW_IP" --src-base "$(ip_add "$THR_BASE" "$2")" \
 	    --creds "$WORK/creds.bin" --first "$NLAT" --count "$BENCH_AGENTS" \
 	    --rounds "$3" --rate "$4" --duration 1 --seconds 60 --max-packets 10000000) ||
 	    die "bench_send valid"
 	audit_quiet "$DIR" 120
-	[ "$1" = throughput.spa.run1 ] && perf_stop
+	[ "$1" = "${BENCH_PERF_RUN:-throughput.spa.run1}" ] && perf_stop
 	ticks1=$(dticks)
 	thread_ns >"$WORK/t1"
 	put_threads "$1" "$WORK/t0" "$WORK/t1"
@@ -261,6 +272,7 @@ send_valid() {
 	put_kv "$1" "$line"
 	put_cpu "$1" "$ticks0" "$ticks1"
 	metrics_delta "$1" "$WORK/m0" "$WORK/m1"
+	put "$1.ring_dropped" "$(( $(ring_dropped "$DIR") - rd0 ))"
 	audit_stats "$DIR" "$off" "$1"
 	say "    $1: $line; $(grep "^$1\.\(ok\|ok_per_s\|lost\) " "$RES" | awk '{printf "%s=%s ", $1, $2}' | sed "s/$1\.//g")"
 }
@@ -309,10 +321,11 @@ scenario_sustained() {
 
 # scenario_flood MODE BASE LATFIRST
 scenario_flood() {
-	local mode=$1 p=flood.$1 off ticks0 ticks1 line lat_pid drops0 drops1
+	local mode=$1 p=flood.$1 off ticks0 ticks1 line lat_pid drops0 drops1 rd0
 	note "flood: $mode for ${BENCH_FLOOD_SECONDS}s, $BENCH_FLOOD_KNOCKS legitimate knocks during it"
 	off=$(audit_size "$DIR")
 	metrics "$DIR" >"$WORK/m0"
+	rd0=$(ring_dropped "$DIR")
 	ticks0=$(dticks)
 	drops0=$(gw cat /sys/class/net/eth0/statistics/rx_dropped)
 	put "$p.loadavg" "$(cut -d' ' -f1 /proc/loadavg)"
@@ -339,6 +352,7 @@ scenario_flood() {
 	put_cpu "$p" "$ticks0" "$ticks1"
 	metrics_delta "$p" "$WORK/m0" "$WORK/m1"
 	put "$p.veth_rx_dropped" "$((drops1 - drops0))"
+	put "$p.ring_dropped" "$(( $(ring_dropped "$DIR") - rd0 ))"
 	audit_stats "$DIR" "$off" "$p"
 	say "    $p: $line"
 }
