@@ -106,6 +106,7 @@ struct verifier *
 verifier_new(int nthreads)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
+	pthread_mutexattr_t ma;
 
 	if (v == NULL)
 		return NULL;
@@ -117,7 +118,12 @@ verifier_new(int nthreads)
 		v->jobs[i].next = v->free;
 		v->free = &v->jobs[i];
 	}
-	pthread_mutex_init(&v->lock, NULL);
+	/* Held for a push or a pop only: a thread that finds it taken waits
+	 * awake for a moment rather than going to sleep on it. */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&v->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
 	pthread_cond_init(&v->work, NULL);
 	if (nthreads > MAX_THREADS)
 		nthreads = MAX_THREADS;
