@@ -98,6 +98,10 @@ def runs(tree, *path):
     return [v for k, v in sorted(node.items()) if k.startswith("run") and isinstance(v, dict)]
 
 
+# The floods: one sender, then BENCH_FLOOD_WIDE senders at once.
+FLOODS = ("forged", "random", "forged_wide", "random_wide")
+
+
 def med(vals):
     vals = [v for v in vals if isinstance(v, (int, float))]
     return statistics.median(vals) if vals else None
@@ -281,7 +285,7 @@ def summarize(tree):
             if "verify" in s and u["ok_per_s"]:
                 u["ratio_to_two_core_ceiling"] = round(u["ok_per_s"] / s["verify"]["two_core_ceiling"], 3)
             s["throughput_sustained"] = u
-    for mode in ("forged", "random"):
+    for mode in FLOODS:
         f = get(tree, "flood." + mode)
         if not isinstance(f, dict):
             continue
@@ -305,6 +309,7 @@ def summarize(tree):
             "reasons": reasons,
             "legit_p50_us": lat.get("p50_us"), "legit_p99_us": lat.get("p99_us"),
             "legit_max_us": lat.get("max_us"), "legit_lost": lat.get("lost"),
+            "senders": f.get("senders", 1),
             "legit_knocks": lat.get("n")}
     sc = get(tree, "scale")
     if isinstance(sc, dict):
@@ -345,20 +350,30 @@ def targets(s):
         U.get("ratio_to_two_core_ceiling"), (U.get("ratio_to_two_core_ceiling") or 0) >= 0.7)
     F = s.get("flood_forged", {})
     R = s.get("flood_random", {})
+    wide = [s["flood_forged_wide"]] if "flood_forged_wide" in s else []
     # "On one core": the daemon's own capacity, rejections per second of its
-    # CPU time. The rate reached is reported too; here the sender, which
-    # also carries the gateway's kernel receive path, tops out first.
+    # CPU time. The rate reached is reported too: one sender, which also
+    # carries the gateway's kernel receive path, tops out first; with more,
+    # the senders take both cores.
     add("forged rejected per daemon CPU-second (one core)", ">= 300000",
         F.get("rejected_per_daemon_cpu_s"), (F.get("rejected_per_daemon_cpu_s") or 0) >= 300000, "/s")
-    add("forged rejected per second reached", ">= 300000 (sender-bound)", F.get("rejected_per_s"),
-        (F.get("rejected_per_s") or 0) >= 300000, "/s")
+    best = max([F] + wide, key=lambda x: x.get("rejected_per_s") or 0)
+    add("forged rejected per second reached (%s sender%s)" % (
+        best.get("senders", 1), "" if best.get("senders", 1) == 1 else "s"),
+        ">= 300000", best.get("rejected_per_s"), (best.get("rejected_per_s") or 0) >= 300000, "/s")
     add("forged: signature checks spent", "0", F.get("bad_signature"),
         F.get("bad_signature") == 0)
     add("random rejected per daemon CPU-second", ">= forged", R.get("rejected_per_daemon_cpu_s"),
         (R.get("rejected_per_daemon_cpu_s") or 0) >= (F.get("rejected_per_daemon_cpu_s") or 1e12), "/s")
-    for name, x in (("forged", F), ("random", R)):
-        add("legit knock p99 during %s flood" % name, "< 5000 us, none lost",
-            x.get("legit_p99_us"), (x.get("legit_p99_us") or 1e9) < 5000 and not x.get("legit_lost"), "us")
+    for key in FLOODS:
+        x = s.get("flood_" + key)
+        if x is None and "_" in key:
+            continue
+        x = x or {}
+        n = x.get("senders", 1)
+        add("legit knock p99 during %s flood, %s sender%s" % (key.split("_")[0], n, "" if n == 1 else "s"),
+            "< 5000 us, none lost", x.get("legit_p99_us"),
+            (x.get("legit_p99_us") or 1e9) < 5000 and not x.get("legit_lost"), "us")
     S = s.get("scale", {})
     add("agents: load (spa-gatewayd --check)", "< 2000 ms", S.get("check_load_ms"),
         (S.get("check_load_ms") or 1e9) < 2000, "ms")
@@ -459,11 +474,12 @@ def table(tree, s, tg):
             fmt(W["ok_per_s"]), fmt(W["ok"]), fmt(W["processed"]), fmt(W["window_s"]), fmt(W["sent"]))))
     if "ratio_throughput_spa_over_fwknop" in s:
         rows.append(("throughput ratio spa/fwknop", fmt(s["ratio_throughput_spa_over_fwknop"])))
-    for mode in ("forged", "random"):
+    for mode in FLOODS:
         x = s.get("flood_" + mode)
         if x:
-            rows.append(("flood %s: sent pps / rejected/s" % mode, "%s / %s (daemon CPU %s%%, %s per CPU-s; "
-                         "lost %s, %s of them in a full ring; sender had %s of a core)" % (
+            rows.append(("flood %s, %s sender%s: sent pps / rejected/s" % (
+                mode.split("_")[0], x["senders"], "" if x["senders"] == 1 else "s"), "%s / %s (daemon CPU %s%%, %s per CPU-s; "
+                         "lost %s, %s of them in a full ring; sender CPU %s cores)" % (
                              fmt(x["send_pps"]), fmt(x["rejected_per_s"]), fmt(x["daemon_cpu_pct"]),
                              fmt(x["rejected_per_daemon_cpu_s"]), fmt(x["lost"]), fmt(x["ring_dropped"]),
                              fmt(x["sender_cpu_share"]))))
