@@ -297,17 +297,20 @@ attach_values(struct ini *ini)
  * iniparser opens files by name only. Give it the file already read and
  * scanned (through /proc/self/fd), not whatever the path names now: a file
  * replaced by rename in between (agents.d) must not have its values taken
- * from a version that was never checked. Without /proc, the path.
+ * from a version that was never checked. Without /proc, the path. Whether
+ * /proc is there is asked once: asking for every file took a sixth of the
+ * time to load 100,000 agents.
  */
 static dictionary *
 load_same_file(int fd, const char *path)
 {
+	static int have_proc = -1;
 	char self[64];
 
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
-	if (access(self, R_OK) != 0)
-		return iniparser_load(path);
-	return iniparser_load(self);
+	if (have_proc < 0)
+		have_proc = access(self, R_OK) == 0;
+	return iniparser_load(have_proc ? self : path);
 }
 
 struct ini *
