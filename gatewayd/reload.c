@@ -109,7 +109,6 @@ out:
 	return ret;
 }
 
-/* One control request (fd is closed): answer, then "ok" or "error: ...". */
 /* Knocks the kernel dropped because a capture ring was full: never seen,
  * so in no other count. */
 static void
@@ -123,6 +122,7 @@ write_capture_drops(struct daemon *d, FILE *f)
 		    d->cfg.ifaces[i], capture_drops(d->cap[i]));
 }
 
+/* One control request (fd is closed): answer, then "ok" or "error: ...". */
 static void
 serve_control(struct daemon *d, int fd)
 {
