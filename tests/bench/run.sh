@@ -340,7 +340,7 @@ flood_send() {
 	cat "$WORK"/flood.send.* | tr ' ' '\n' | awk -F= -v n="$n" '
 	    $1 == "seconds" { if ($2 > s) s = $2; next }
 	    $1 == "build_seconds" { if ($2 > b) b = $2; next }
-	    NF == 2 { v[$1] += $2; if (!($1 in o)) o[$1] = ++k; name[k] = $1 }
+	    NF == 2 { v[$1] += $2; if (!($1 in o)) { o[$1] = ++k; name[k] = $1 } }
 	    END { printf "build_seconds=%s", b
 		for (i = 1; i <= k; i++) {
 			printf " %s=%s", name[i], v[name[i]]
