@@ -244,7 +244,7 @@ static int
 loop(struct daemon *d)
 {
 	struct epoll_event ev[EV_N];
-	uint64_t next_tick = util_mono_ms() + TICK_MS;
+	uint64_t now, next_tick = util_mono_ms() + TICK_MS;
 	int ep = epoll_create1(EPOLL_CLOEXEC), ret = -1;
 	sigset_t empty;
 
@@ -289,8 +289,8 @@ loop(struct daemon *d)
 			if (daemon_reload_all(d) != 0)
 				log_warn("reload refused; the previous settings stay in force");
 		}
-		if (util_mono_ms() >= next_tick) {
-			next_tick = util_mono_ms() + TICK_MS;
+		if ((now = util_mono_ms()) >= next_tick) {
+			next_tick = now + TICK_MS;
 			engine_tick(d->engine, util_now_ms());
 		}
 	}
