@@ -301,10 +301,14 @@ mem_parts() {
 # pss PID: proportional set size (shared pages split between the two).
 pss() { awk '/^Pss:/{print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 
-# metrics DIR: "reason count" lines from the daemon's counters.
+# metrics DIR: "reason count" lines from the daemon's counters, then
+# "@ring_dropped N": packets its capture rings dropped (full), all interfaces.
 metrics() {
-	"$BUILD/spa-admin" --config-dir "$1" metrics 2>/dev/null |
-	    sed -n 's/^spa_knocks_total{reason="\([a-z_]*\)"} \([0-9]*\)$/\1 \2/p'
+	"$BUILD/spa-admin" --config-dir "$1" metrics 2>/dev/null | awk '
+	    /^spa_knocks_total\{reason="[a-z_]*"\} [0-9]+$/ {
+		split($1, f, "\""); print f[2], $2 }
+	    /^spa_capture_dropped_total/ { drop += $2 }
+	    END { print "@ring_dropped", drop + 0 }'
 }
 
 # gauge DIR NAME: one gauge of the daemon's metrics (spa_openings...), or -1.
@@ -313,15 +317,11 @@ gauge() {
 	    awk -v n="$2" '$1 == n {v = $2} END {print (v == "" ? -1 : v)}'
 }
 
-# metrics_delta PREFIX BEFORE AFTER: PREFIX.metrics.REASON and .total.
-# ring_dropped DIR: packets the daemon's capture rings dropped so far (full).
-ring_dropped() {
-	"$BUILD/spa-admin" --config-dir "$1" metrics 2>/dev/null |
-	    awk '/^spa_capture_dropped_total/ { s += $2 } END { print s + 0 }'
-}
-
+# metrics_delta PREFIX BEFORE AFTER: PREFIX.metrics.REASON and .total (the
+# knocks decided), and PREFIX.ring_dropped.
 metrics_delta() {
 	awk -v p="$1" 'NR == FNR { b[$1] = $2; next }
+	    /^@/ { print p "." substr($1, 2), $2 - b[$1]; next }
 	    { d = $2 - b[$1]; t += d; if (d) print p ".metrics." $1, d }
 	    END { print p ".metrics.total", t + 0 }' "$2" "$3" >>"$RES"
 }

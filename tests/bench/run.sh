@@ -253,10 +253,9 @@ scenario_offline() {
 
 # send_valid PREFIX SRC_OFFSET ROUNDS RATE: N distinct agents x ROUNDS knocks.
 send_valid() {
-	local off ticks0 ticks1 line rd0
+	local off ticks0 ticks1 line
 	off=$(audit_size "$DIR")
 	metrics "$DIR" >"$WORK/m0"
-	rd0=$(ring_dropped "$DIR")
 	ticks0=$(dticks)
 	thread_ns >"$WORK/t0"
 	[ "$1" = "${BENCH_PERF_RUN:-throughput.spa.run1}" ] && perf_start throughput
@@ -274,7 +273,6 @@ send_valid() {
 	put_kv "$1" "$line"
 	put_cpu "$1" "$ticks0" "$ticks1"
 	metrics_delta "$1" "$WORK/m0" "$WORK/m1"
-	put "$1.ring_dropped" "$(( $(ring_dropped "$DIR") - rd0 ))"
 	audit_stats "$DIR" "$off" "$1"
 	say "    $1: $line; $(grep "^$1\.\(ok\|ok_per_s\|lost\) " "$RES" | awk '{printf "%s=%s ", $1, $2}' | sed "s/$1\.//g")"
 }
@@ -353,12 +351,11 @@ flood_send() {
 # scenario_flood MODE BASE LATFIRST SENDERS: the figures go under flood.MODE
 # (one sender) or flood.MODE_wide (more).
 scenario_flood() {
-	local mode=$1 p=flood.$1 off ticks0 ticks1 line lat_pid drops0 drops1 rd0
+	local mode=$1 p=flood.$1 off ticks0 ticks1 line lat_pid drops0 drops1
 	[ "$4" -gt 1 ] && p=flood.$1_wide
 	note "flood: $mode for ${BENCH_FLOOD_SECONDS}s from $4 sender(s), $BENCH_FLOOD_KNOCKS legitimate knocks during it"
 	off=$(audit_size "$DIR")
 	metrics "$DIR" >"$WORK/m0"
-	rd0=$(ring_dropped "$DIR")
 	ticks0=$(dticks)
 	drops0=$(gw cat /sys/class/net/eth0/statistics/rx_dropped)
 	put "$p.loadavg" "$(cut -d' ' -f1 /proc/loadavg)"
@@ -381,7 +378,6 @@ scenario_flood() {
 	put_cpu "$p" "$ticks0" "$ticks1"
 	metrics_delta "$p" "$WORK/m0" "$WORK/m1"
 	put "$p.veth_rx_dropped" "$((drops1 - drops0))"
-	put "$p.ring_dropped" "$(( $(ring_dropped "$DIR") - rd0 ))"
 	audit_stats "$DIR" "$off" "$p"
 	say "    $p: $line"
 }
