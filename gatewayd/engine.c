@@ -362,6 +362,24 @@ grant(struct engine *g, const struct agent *a, const struct knock_body *b,
 	return REASON_OK;
 }
 
+/* A first knock's steps 7 (results) and its budget: the knock key its worker
+ * derived is cached even when the body did not open, so that the next knock
+ * under this key id, forged or not, is checked on the loop. */
+static enum reason
+first_knock(struct engine *g, const struct agent *a, const struct verify_job *j,
+    uint64_t now_ms)
+{
+	struct agent_state *st = NULL;
+
+	if (j->keyed)
+		st = keycache_put(g->keys, a->key_id, a->pk, j->key);
+	if (!j->opened)
+		return REASON_BAD_AUTH;
+	if (st != NULL && bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
+		return REASON_RATE_LIMITED;
+	return REASON_OK;
+}
+
 /* Steps 8 (result) to 12, back on the loop after the signature check. */
 static enum reason
 finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
@@ -371,6 +389,7 @@ finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
 	const struct spa_addr *target = &j->src;
 	struct knock_body body;
 	const struct agent *a;
+	enum reason why;
 
 	/* The agents may have been reloaded while the job was in flight. */
 	a = g->agents ? agentdb_find(g->agents, j->h.key_id) : NULL;
@@ -379,6 +398,8 @@ finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
 	rec.agent = a->name;
 	if (a->revoked != 0)
 		return refuse(g, &rec, REASON_REVOKED, now_ms);
+	if (j->kc != NULL && (why = first_knock(g, a, j, now_ms)) != REASON_OK)
+		return refuse(g, &rec, why, now_ms);
 	if (!j->ok)
 		return refuse(g, &rec, REASON_BAD_SIGNATURE, now_ms);
 	/* Only an authentic knock spends its nonce; a copy that passed the
@@ -423,6 +444,18 @@ engine_drain(struct engine *g, uint64_t now_ms)
 	return last;
 }
 
+/* What a worker needs of a knock: copies, so agents may be reloaded meanwhile. */
+static void
+fill(struct verify_job *j, const struct knock_pkt *k, const struct agent *a,
+    const struct knock_hdr *h)
+{
+	memcpy(j->pkt, k->data, k->len);
+	j->len = k->len;
+	memcpy(j->pk, a->pk, KEY_PK_LEN);
+	j->h = *h;
+	j->src = k->src;
+}
+
 int
 engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 {
@@ -454,7 +487,22 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 	/* 7: symmetric check; then the agent's own budget. */
 	if ((j = verifier_job(g->verifier)) == NULL)
 		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
-	st = keycache_get(g->keys, a->key_id, a->pk);
+	st = keycache_find(g->keys, a->key_id, a->pk);
+	if (st == NULL && g->threads > 0) {
+		/* A first knock: 7 and 8 on a worker, after it derives the
+		 * knock key. None free: refused, and the next knock under this
+		 * key id may find one (a flood of forged knocks under cold key
+		 * ids warms the cache at the workers' pace, not the loop's). */
+		fill(j, k, a, &h);
+		j->kc = g->keys;
+		if (verifier_submit(g->verifier, j, 0) != 0) {
+			verifier_put(g->verifier, j);
+			return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
+		}
+		return ENGINE_PENDING;
+	}
+	if (st == NULL)
+		st = keycache_get(g->keys, a->key_id, a->pk);	/* no workers */
 	if (st == NULL || knock_open(k->data, k->len, &h, st->key, j->plain) != 0) {
 		verifier_put(g->verifier, j);
 		return refuse(g, &rec, REASON_BAD_AUTH, now_ms);
@@ -464,11 +512,7 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 		return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
 	}
 	/* 8: the agent's signature, on a worker when the loop is busy. */
-	memcpy(j->pkt, k->data, k->len);
-	j->len = k->len;
-	memcpy(j->pk, a->pk, KEY_PK_LEN);
-	j->h = h;
-	j->src = k->src;
+	fill(j, k, a, &h);
 	verifier_submit(g->verifier, j, g->threads == 0 || g->may_inline);
 	return g->threads == 0 ? engine_drain(g, now_ms) : ENGINE_PENDING;
 }

@@ -111,42 +111,77 @@ grow(struct keycache *kc)
 	return 0;
 }
 
+/* The state under id64, or NULL with *at where a new one goes. */
+static struct agent_state *
+lookup(const struct keycache *kc, uint64_t id64, size_t *at)
+{
+	size_t i;
+
+	for (i = id64 & kc->mask; kc->idx[i] != 0; i = (i + 1) & kc->mask)
+		if (kc->st[kc->idx[i] - 1].id == id64)
+			return &kc->st[kc->idx[i] - 1];
+	*at = i;
+	return NULL;
+}
+
+struct agent_state *
+keycache_find(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
+    const uint8_t pk[KEY_PK_LEN])
+{
+	struct agent_state *s;
+	size_t at;
+
+	s = lookup(kc, keys_id64(id), &at);
+	return s != NULL && memcmp(s->pk, pk, KEY_PK_LEN) == 0 ? s : NULL;
+}
+
+int
+keycache_derive(const struct keycache *kc, const uint8_t pk[KEY_PK_LEN],
+    uint8_t key[KEY_SESSION_LEN])
+{
+	return keys_session(kc->gw, pk, pk, kc->gw + KEY_SK_LEN, key);
+}
+
+struct agent_state *
+keycache_put(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
+    const uint8_t pk[KEY_PK_LEN], const uint8_t key[KEY_SESSION_LEN])
+{
+	uint64_t id64 = keys_id64(id);
+	struct agent_state *s;
+	size_t at;
+
+	if ((s = lookup(kc, id64, &at)) != NULL) {
+		/* Two first knocks were in flight: the state stays as it is. */
+		if (memcmp(s->pk, pk, KEY_PK_LEN) == 0)
+			return s;
+		/* Same key id, new public key (agent re-issued): replaced. */
+	} else {
+		if (kc->n == kc->capst) {
+			if (grow(kc) != 0)
+				return NULL;
+			(void)lookup(kc, id64, &at);
+		}
+		s = &kc->st[kc->n];
+		s->id = id64;
+		kc->idx[at] = (uint32_t)kc->n + 1;
+		kc->n++;
+	}
+	memcpy(s->key, key, KEY_SESSION_LEN);
+	memcpy(s->pk, pk, KEY_PK_LEN);
+	memset(&s->bucket, 0, sizeof(s->bucket));
+	return s;
+}
+
 struct agent_state *
 keycache_get(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
     const uint8_t pk[KEY_PK_LEN])
 {
-	uint64_t id64 = keys_id64(id);
+	uint8_t key[KEY_SESSION_LEN];
 	struct agent_state *s;
-	size_t i;
 
-	for (i = id64 & kc->mask; kc->idx[i] != 0; i = (i + 1) & kc->mask) {
-		s = &kc->st[kc->idx[i] - 1];
-		if (s->id != id64)
-			continue;
-		if (memcmp(s->pk, pk, KEY_PK_LEN) == 0)
-			return s;
-		/* Same key id, new public key (agent re-issued): derive again. */
-		if (keys_session(kc->gw, pk, pk, kc->gw + KEY_SK_LEN, s->key) != 0)
-			return NULL;
-		memcpy(s->pk, pk, KEY_PK_LEN);
-		memset(&s->bucket, 0, sizeof(s->bucket));
+	if ((s = keycache_find(kc, id, pk)) != NULL)
 		return s;
-	}
-	if (kc->n == kc->capst) {
-		if (grow(kc) != 0)
-			return NULL;
-		for (i = id64 & kc->mask; kc->idx[i] != 0; i = (i + 1) & kc->mask)
-			;
-	}
-	s = &kc->st[kc->n];
-	if (keys_session(kc->gw, pk, pk, kc->gw + KEY_SK_LEN, s->key) != 0) {
-		sodium_memzero(s->key, sizeof(s->key));
-		return NULL;
-	}
-	s->id = id64;
-	memcpy(s->pk, pk, KEY_PK_LEN);
-	memset(&s->bucket, 0, sizeof(s->bucket));
-	kc->idx[i] = (uint32_t)kc->n + 1;
-	kc->n++;
+	s = keycache_derive(kc, pk, key) == 0 ? keycache_put(kc, id, pk, key) : NULL;
+	sodium_memzero(key, sizeof(key));
 	return s;
 }

@@ -4,7 +4,8 @@
 /*
  * Per-agent runtime state: the knock key (X25519, derived on the agent's first
  * knock and cached: deriving it for every agent at load would cost a
- * scalar multiplication each) and the agent's rate-limit bucket. Kept apart
+ * scalar multiplication each; with worker threads, the engine has it derived
+ * on one of them, not on its loop) and the agent's rate-limit bucket. Kept apart
  * from the agent database, so a reload keeps it; an entry whose public key
  * changed is derived again.
  */
@@ -33,5 +34,17 @@ void keycache_free(struct keycache *kc);
  * key if needed; NULL if the public key is unusable or memory runs out. */
 struct agent_state *keycache_get(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
     const uint8_t pk[KEY_PK_LEN]);
+
+/* The same in three steps, so that the derivation can run on another thread:
+ * find only (NULL: not cached, or cached for another public key); derive
+ * (reads only the gateway's key, which never changes: safe on any thread;
+ * -1 if the public key is unusable); put a derived key (a new public key
+ * under a known key id replaces the old; NULL if memory runs out). */
+struct agent_state *keycache_find(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
+    const uint8_t pk[KEY_PK_LEN]);
+int keycache_derive(const struct keycache *kc, const uint8_t pk[KEY_PK_LEN],
+    uint8_t key[KEY_SESSION_LEN]);
+struct agent_state *keycache_put(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
+    const uint8_t pk[KEY_PK_LEN], const uint8_t key[KEY_SESSION_LEN]);
 
 #endif

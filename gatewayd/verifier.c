@@ -4,6 +4,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "verifier.h"
 
 #define MAX_JOBS 1024
@@ -76,6 +78,14 @@ finished(struct verifier *v, struct verify_job *j)
 static void
 verify(struct verify_job *j)
 {
+	j->ok = 0;
+	if (j->kc != NULL) {
+		j->keyed = keycache_derive(j->kc, j->pk, j->key) == 0;
+		j->opened = j->keyed &&
+		    knock_open(j->pkt, j->len, &j->h, j->key, j->plain) == 0;
+		if (!j->opened)
+			return;		/* no signature check for what did not open */
+	}
 	j->ok = knock_verify_sig(j->pkt, j->len, j->pk) == 0;
 }
 
@@ -166,20 +176,21 @@ verifier_job(struct verifier *v)
 	return j;
 }
 
-void
+int
 verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 {
-	int here;
+	int here, first = j->kc != NULL && v->nthreads > 0;
 
-	v->busy++;
-	if (v->nthreads == 0 || (may_inline && v->busy == 1)) {
+	if (v->nthreads == 0 || (may_inline && !first && v->busy == 0)) {
 		here = 1;
 	} else {
 		pthread_mutex_lock(&v->lock);
 		/* Saturated (every worker has DEPTH jobs waiting): verify here,
 		 * so the loop reads no faster than knocks are verified and the
 		 * surplus waits in, or is dropped by, the kernel's capture ring
-		 * before any work is spent on it. */
+		 * before any work is spent on it. Not a first knock: knocks
+		 * under cold key ids, forged ones included, would then cost
+		 * the loop a scalar multiplication each. */
 		here = v->queued >= (size_t)v->nthreads * DEPTH;
 		if (!here) {
 			v->queued++;
@@ -187,7 +198,10 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 			pthread_cond_signal(&v->work);
 		}
 		pthread_mutex_unlock(&v->lock);
+		if (here && first)
+			return -1;
 	}
+	v->busy++;
 	/* Idle: verify here too, no wake-up on the knock's path. Finished
 	 * here, the job goes straight to the loop's own list: no lock, no
 	 * eventfd. */
@@ -195,6 +209,7 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 		verify(j);
 		push(&v->mine, j);
 	}
+	return 0;
 }
 
 int
@@ -232,6 +247,10 @@ verifier_done(struct verifier *v)
 void
 verifier_put(struct verifier *v, struct verify_job *j)
 {
+	if (j->kc != NULL) {
+		sodium_memzero(j->key, sizeof(j->key));
+		j->kc = NULL;
+	}
 	j->next = v->free;
 	v->free = j;
 }

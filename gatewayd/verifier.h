@@ -10,13 +10,16 @@
  * flight (at low load that saves a thread wake-up in the knock-to-open
  * latency) and when every worker already has two jobs waiting (so the loop
  * reads no faster than knocks are verified, and a worker that finishes one
- * finds the next without going to sleep).
+ * finds the next without going to sleep). An agent's first knock also needs
+ * its knock key derived (a scalar multiplication): that is a worker's job
+ * too, so that knocks for cold keys cannot stall the loop.
  */
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "addr.h"
+#include "keycache.h"
 #include "keys.h"
 #include "knock.h"
 
@@ -27,6 +30,13 @@ struct verify_job {
 	struct knock_hdr h;
 	uint8_t plain[KNOCK_BODY_MAX];
 	struct spa_addr src;
+	/* Set: the agent's first knock. The worker derives its knock key into
+	 * key, opens the body (the symmetric check) and checks the signature
+	 * only if that passed. Wiped when the job is put back. */
+	const struct keycache *kc;
+	uint8_t key[KEY_SESSION_LEN];
+	int keyed;			/* result, first knock: key was derived */
+	int opened;			/* result, first knock: the body opened */
 	int ok;				/* result: 1 if the signature verified */
 	struct verify_job *next;
 };
@@ -41,8 +51,10 @@ void verifier_free(struct verifier *v);
 /* A free job, or NULL when all are in flight (the caller refuses: busy). */
 struct verify_job *verifier_job(struct verifier *v);
 /* Verify job: inline when may_inline and nothing is in flight, or when
- * every worker has two jobs waiting; else on a worker. */
-void verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
+ * every worker has two jobs waiting; else on a worker. A first knock's job
+ * (kc set) is never done inline while there are workers: -1 when every
+ * worker has two jobs waiting (the job stays the caller's), else 0. */
+int verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Readable when finished jobs wait (an eventfd); -1 without workers. */
 int verifier_fd(const struct verifier *v);
 /* Next finished job, or NULL; give it back with verifier_put. */

@@ -61,12 +61,34 @@ main(void)
 	s = keycache_get(kc, id[1], pk[1]);
 	T_CHECK(s != NULL && s->bucket.last_ms == 2);
 
+	/* In three steps, as the engine does with workers: not found until
+	 * put; derived as keys_session does; a second put (two first knocks
+	 * were in flight) keeps the state and its bucket. */
+	{
+		uint8_t npk[KEY_PK_LEN], nid[KEY_ID_LEN], key[KEY_SESSION_LEN];
+
+		crypto_sign_keypair(npk, sk);
+		keys_id(npk, nid);
+		T_CHECK(keycache_find(kc, nid, npk) == NULL);
+		T_CHECK(keycache_find(kc, id[2], pk[3]) == NULL);
+		T_CHECK(keycache_derive(kc, npk, key) == 0 &&
+		    keys_session(gw_sk, npk, npk, gw_pk, want) == 0 &&
+		    memcmp(key, want, sizeof(want)) == 0);
+		s = keycache_put(kc, nid, npk, key);
+		T_CHECK(s != NULL && keycache_find(kc, nid, npk) == s);
+		if (s != NULL)
+			s->bucket.last_ms = 77;
+		T_CHECK(keycache_put(kc, nid, npk, key) == s && s != NULL &&
+		    s->bucket.last_ms == 77 && memcmp(s->key, want, sizeof(want)) == 0);
+	}
+
 	/* An unusable public key gives no state. */
 	{
 		uint8_t zero[KEY_PK_LEN] = { 0 }, zid[KEY_ID_LEN];
 
 		keys_id(zero, zid);
 		T_CHECK(keycache_get(kc, zid, zero) == NULL);
+		T_CHECK(keycache_derive(kc, zero, want) != 0);
 	}
 	keycache_free(kc);
 	return T_DONE();
