@@ -373,9 +373,9 @@ first_knock(struct engine *g, const struct agent *a, const struct verify_job *j,
 
 	if (j->keyed)
 		st = keycache_put(g->keys, a->key_id, a->pk, j->key);
-	if (!j->opened)
+	if (!j->opened || st == NULL)	/* no memory: as keycache_get's NULL */
 		return REASON_BAD_AUTH;
-	if (st != NULL && bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
+	if (bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
 		return REASON_RATE_LIMITED;
 	return REASON_OK;
 }

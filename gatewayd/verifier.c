@@ -27,6 +27,7 @@ struct verifier {
 	struct verify_job *jobs;
 	size_t busy;			/* submitted, not yet collected (loop only) */
 	size_t queued;			/* submitted, not yet taken by a worker */
+	size_t queued_first;		/* of those, first knocks (kc set) */
 	int stop;
 	int efd;
 	int nthreads;
@@ -103,6 +104,7 @@ worker(void *arg)
 			break;
 		j = pop(&v->todo);
 		v->queued--;
+		v->queued_first -= j->kc != NULL;
 		pthread_mutex_unlock(&v->lock);
 		verify(j);
 		pthread_mutex_lock(&v->lock);
@@ -162,6 +164,8 @@ verifier_free(struct verifier *v)
 		pthread_join(v->tid[i], NULL);
 	if (v->efd >= 0)
 		close(v->efd);
+	if (v->jobs != NULL)	/* first knocks' keys may wait uncollected */
+		sodium_memzero(v->jobs, MAX_JOBS * sizeof(*v->jobs));
 	free(v->jobs);
 	free(v);
 }
@@ -190,10 +194,16 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 		 * surplus waits in, or is dropped by, the kernel's capture ring
 		 * before any work is spent on it. Not a first knock: knocks
 		 * under cold key ids, forged ones included, would then cost
-		 * the loop a scalar multiplication each. */
-		here = v->queued >= (size_t)v->nthreads * DEPTH;
+		 * the loop a scalar multiplication each. First knocks have a
+		 * queue of the same depth to themselves, so that a stream of
+		 * other knocks cannot keep a new agent out. */
+		if (first)
+			here = v->queued_first >= (size_t)v->nthreads * DEPTH;
+		else
+			here = v->queued >= (size_t)v->nthreads * DEPTH;
 		if (!here) {
 			v->queued++;
+			v->queued_first += first;
 			push(&v->todo, j);
 			pthread_cond_signal(&v->work);
 		}
