@@ -23,9 +23,11 @@
 #define AGENT_RATE 20
 #define AGENT_BURST 50
 /* Knock keys the loop derives itself when the workers' queue for first knocks
- * is full (as when an agent's threads all knock at once): at most 6.6% of the
- * loop's time (66 us each), and at most 1.3 ms of it in one go. */
-#define DERIVE_RATE 1000
+ * is full (an agent's threads all knocking at once; many agents' first knocks
+ * after a start): at most a quarter of the loop's time (66 us each), and at
+ * most 1.3 ms of it in one go. The rest of the loop then still rejects forged
+ * knocks faster than one sender here sends them. */
+#define DERIVE_RATE 4000
 #define DERIVE_BURST 20
 
 struct engine {

@@ -13,6 +13,10 @@
 /* Jobs waiting per worker before the loop verifies one itself: with a second
  * one queued, a worker that finishes goes on to the next without sleeping. */
 #define DEPTH 2
+/* First knocks waiting per worker (the loop derives keys only within a
+ * budget): deeper, since the loop cannot take over; behind them, other
+ * knocks are verified on the loop (they count against DEPTH too). */
+#define FIRST_DEPTH 8
 
 struct queue {
 	struct verify_job *head, *tail;
@@ -195,10 +199,10 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 		 * before any work is spent on it. Not a first knock: knocks
 		 * under cold key ids, forged ones included, would then cost
 		 * the loop a scalar multiplication each. First knocks have a
-		 * queue of the same depth to themselves, so that a stream of
-		 * other knocks cannot keep a new agent out. */
+		 * queue to themselves, so that a stream of other knocks cannot
+		 * keep a new agent out. */
 		if (first)
-			here = v->queued_first >= (size_t)v->nthreads * DEPTH;
+			here = v->queued_first >= (size_t)v->nthreads * FIRST_DEPTH;
 		else
 			here = v->queued >= (size_t)v->nthreads * DEPTH;
 		if (!here) {
