@@ -16,7 +16,7 @@
 /* First knocks waiting per worker (the loop derives keys only within a
  * budget): deeper, since the loop cannot take over; behind them, other
  * knocks are verified on the loop (they count against DEPTH too). */
-#define FIRST_DEPTH 8
+#define FIRST_DEPTH 32
 
 struct queue {
 	struct verify_job *head, *tail;

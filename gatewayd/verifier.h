@@ -53,7 +53,7 @@ struct verify_job *verifier_job(struct verifier *v);
 /* Verify job: inline when may_inline and nothing is in flight, or when
  * every worker has two jobs waiting; else on a worker. A first knock's job
  * (kc set) is never done inline while there are workers: -1 when every
- * worker has eight first knocks waiting (the job stays the caller's), else 0. */
+ * worker has 32 first knocks waiting (the job stays the caller's), else 0. */
 int verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Readable when finished jobs wait (an eventfd); -1 without workers. */
 int verifier_fd(const struct verifier *v);
