@@ -498,23 +498,25 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 	st = keycache_find(g->keys, a->key_id, a->pk);
 	if (st == NULL && g->threads > 0) {
 		/* A first knock: 7 and 8 on a worker, after it derives the
-		 * knock key. Their queue full: derived here, within a budget
-		 * (a burst of one agent's first knocks then costs the loop one
-		 * derivation: the others find the key); beyond it, refused, so
-		 * that a flood of forged knocks under cold key ids warms the
-		 * cache at the workers' pace without stalling the loop. */
+		 * knock key. */
 		fill(j, k, a, &h);
 		j->kc = g->keys;
 		if (verifier_submit(g->verifier, j, 0) == 0)
 			return ENGINE_PENDING;
-		j->kc = NULL;			/* nothing derived */
+		j->kc = NULL;			/* their queue is full */
+	}
+	if (st == NULL) {
+		/* Derived here (no workers, or their queue full) within a
+		 * budget: a burst of one agent's first knocks costs one
+		 * derivation, the others find the key; beyond it, refused, so
+		 * that a flood of forged knocks under cold key ids cannot
+		 * stall the loop. */
 		if (bucket_take(&g->derive, now_ms, DERIVE_RATE, DERIVE_BURST) != 0) {
 			verifier_put(g->verifier, j);
 			return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
 		}
-	}
-	if (st == NULL)
 		st = keycache_get(g->keys, a->key_id, a->pk);
+	}
 	if (st == NULL || knock_open(k->data, k->len, &h, st->key, j->plain) != 0) {
 		verifier_put(g->verifier, j);
 		return refuse(g, &rec, REASON_BAD_AUTH, now_ms);
