@@ -10,6 +10,7 @@
 #include "fw.h"
 #include "keycache.h"
 #include "knock.h"
+#include "log.h"
 #include "openings.h"
 #include "ratelimit.h"
 #include "util.h"
@@ -29,6 +30,9 @@
  * knocks faster than one sender here sends them. */
 #define DERIVE_RATE 4000
 #define DERIVE_BURST 20
+/* Agents looked at per call for a knock key to derive ahead (a few hundred
+ * microseconds when all are cached already, as after most reloads). */
+#define WARM_SCAN 4096
 
 struct engine {
 	const struct gw_config *cfg;
@@ -46,6 +50,11 @@ struct engine {
 	struct bucket derive;		/* knock keys derived on the loop */
 	int threads;			/* verification workers */
 	int may_inline;			/* verify on the loop when idle */
+	int warm;			/* derive knock keys ahead (default) */
+	size_t warm_next;		/* next agent to look at */
+	size_t warm_inflight;		/* warm-up jobs not collected yet */
+	size_t warm_done;		/* keys derived ahead in this pass */
+	uint64_t warm_t0_ms;		/* when this pass began */
 	uint64_t next_audit_ms;		/* engine_tick: next audit summary */
 };
 
@@ -76,6 +85,7 @@ engine_new(const struct gw_config *cfg, const uint8_t gw_sk[KEY_SK_LEN],
 	g->verifier = verifier_new(0);
 	g->batch = batch_new();
 	g->may_inline = 1;
+	g->warm = 1;
 	if (g->keys == NULL || g->src == NULL || g->open == NULL ||
 	    g->verifier == NULL || g->batch == NULL) {
 		diag(NULL, 0, "out of memory");
@@ -161,6 +171,9 @@ engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
 
 	commit(g, now_ms);
 	g->agents = db;
+	g->warm_next = 0;		/* a new pass over the new set */
+	if (g->warm_done == 0)
+		g->warm_t0_ms = now_ms;
 	for (size_t i = 0; old != NULL && i < agentdb_count(old); i++) {
 		const struct agent *a = agentdb_at(old, i);
 		if (!usable(agentdb_find(db, a->key_id), now_ms))
@@ -311,6 +324,8 @@ engine_write_metrics(struct engine *g, FILE *f)
 	fprintf(f, "# HELP spa_openings Openings in the index (live and recently "
 	    "expired).\n# TYPE spa_openings gauge\nspa_openings %zu\n",
 	    openings_total(g->open));
+	fprintf(f, "# HELP spa_knock_keys Agents' knock keys derived and cached.\n"
+	    "# TYPE spa_knock_keys gauge\nspa_knock_keys %zu\n", keycache_count(g->keys));
 	fprintf(f, "# HELP spa_agents Registered agents.\n# TYPE spa_agents gauge\n"
 	    "spa_agents %zu\n", g->agents ? agentdb_count(g->agents) : 0);
 	fprintf(f, "# HELP spa_replay_entries Nonces remembered.\n"
@@ -434,6 +449,59 @@ finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
 	return grant(g, a, &body, target, &rec, now_ms);
 }
 
+/*
+ * Knock keys derived ahead: after a start or a reload, each usable agent's
+ * that is not cached yet is handed to the workers, which derive it when
+ * they have no knock to check, a bounded number in flight. A pass ends when
+ * every agent has been looked at; its end is logged if it derived any.
+ */
+static void
+warm_up(struct engine *g, uint64_t now_ms)
+{
+	size_t n = g->agents != NULL ? agentdb_count(g->agents) : 0;
+	struct verify_job *j = NULL;
+
+	if (!g->warm || g->threads == 0)
+		return;
+	for (size_t k = 0; k < WARM_SCAN && g->warm_next < n; k++) {
+		const struct agent *a = agentdb_at(g->agents, g->warm_next);
+
+		if (usable(a, now_ms) && keycache_find(g->keys, a->key_id, a->pk) == NULL) {
+			if (j == NULL && (j = verifier_job(g->verifier)) == NULL)
+				break;
+			j->warm = 1;
+			j->kc = g->keys;
+			memcpy(j->pk, a->pk, KEY_PK_LEN);
+			memcpy(j->h.key_id, a->key_id, KEY_ID_LEN);
+			if (verifier_warm(g->verifier, j) != 0)
+				break;		/* enough in flight: this one later */
+			j = NULL;
+			g->warm_inflight++;
+		}
+		g->warm_next++;
+	}
+	if (j != NULL)
+		verifier_put(g->verifier, j);
+	if (g->warm_next == n && g->warm_inflight == 0 && g->warm_done > 0) {
+		log_info("knock keys derived ahead of first knocks: %zu in %.2f s",
+		    g->warm_done, (double)(now_ms - g->warm_t0_ms) / 1000);
+		g->warm_done = 0;
+	}
+}
+
+/* A warm-up job back: its key is cached if the agent still has that key
+ * (the agents may have been reloaded meanwhile). */
+static void
+warmed(struct engine *g, const struct verify_job *j)
+{
+	const struct agent *a = g->agents ? agentdb_find(g->agents, j->h.key_id) : NULL;
+
+	g->warm_inflight--;
+	if (j->keyed && a != NULL && memcmp(a->pk, j->pk, KEY_PK_LEN) == 0 &&
+	    keycache_put(g->keys, a->key_id, a->pk, j->key) != NULL)
+		g->warm_done++;
+}
+
 int
 engine_drain(struct engine *g, uint64_t now_ms)
 {
@@ -441,9 +509,13 @@ engine_drain(struct engine *g, uint64_t now_ms)
 	int last = ENGINE_PENDING;
 
 	while ((j = verifier_done(g->verifier)) != NULL) {
-		last = (int)finish(g, j, now_ms);
+		if (j->warm)
+			warmed(g, j);
+		else
+			last = (int)finish(g, j, now_ms);
 		verifier_put(g->verifier, j);
 	}
+	warm_up(g, now_ms);
 	/* A decision is final once committed: ok may have become a refusal. */
 	if (commit(g, now_ms) != 0 && last == REASON_OK)
 		last = REASON_FIREWALL_ERROR;
@@ -538,10 +610,17 @@ engine_set_threads(struct engine *g, int n)
 
 	if (v == NULL)
 		return -1;
-	verifier_free(g->verifier);	/* nothing is in flight at start */
+	verifier_free(g->verifier);	/* no knock is in flight at start */
 	g->verifier = v;
 	g->threads = n;
+	g->warm_next = g->warm_inflight = 0;	/* warm-up jobs went with it */
 	return 0;
+}
+
+void
+engine_set_warm(struct engine *g, int on)
+{
+	g->warm = on;
 }
 
 void
@@ -560,6 +639,7 @@ void
 engine_tick(struct engine *g, uint64_t now_ms)
 {
 	openings_sweep(g->open, now_ms);
+	warm_up(g, now_ms);
 	if (now_ms >= g->next_audit_ms || now_ms + 2000 < g->next_audit_ms) {
 		g->next_audit_ms = now_ms + 1000;
 		audit_tick(g->audit, now_ms);

@@ -185,3 +185,9 @@ keycache_get(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
 	sodium_memzero(key, sizeof(key));
 	return s;
 }
+
+size_t
+keycache_count(const struct keycache *kc)
+{
+	return kc->n;
+}

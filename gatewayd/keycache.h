@@ -2,14 +2,14 @@
 #define SPA_KEYCACHE_H
 
 /*
- * Per-agent runtime state: the knock key (X25519, derived on the agent's first
- * knock and cached: deriving it for every agent at load would cost a
- * scalar multiplication each; with worker threads, the engine has it derived
- * on one of them, not on its loop) and the agent's rate-limit bucket. Kept apart
- * from the agent database, so a reload keeps it; an entry whose public key
- * changed is derived again.
+ * Per-agent runtime state: the knock key (X25519, a scalar multiplication:
+ * derived by worker threads after the load, in the background, or on the
+ * agent's first knock if that comes sooner; then cached) and the agent's
+ * rate-limit bucket. Kept apart from the agent database, so a reload keeps
+ * it; an entry whose public key changed is derived again.
  */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "keys.h"
@@ -46,5 +46,8 @@ int keycache_derive(const struct keycache *kc, const uint8_t pk[KEY_PK_LEN],
     uint8_t key[KEY_SESSION_LEN]);
 struct agent_state *keycache_put(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
     const uint8_t pk[KEY_PK_LEN], const uint8_t key[KEY_SESSION_LEN]);
+
+/* Knock keys cached. */
+size_t keycache_count(const struct keycache *kc);
 
 #endif

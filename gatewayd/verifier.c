@@ -17,6 +17,11 @@
  * budget): deeper, since the loop cannot take over; behind them, other
  * knocks are verified on the loop (they count against DEPTH too). */
 #define FIRST_DEPTH 32
+/* Warm-up jobs in flight per worker (about 2 ms of work), and how few may be
+ * left queued before the loop is told to add more: it is woken once for
+ * every 24 keys, not for each, and the worker does not run dry meanwhile. */
+#define WARM_DEPTH 32
+#define WARM_LOW 8
 
 struct queue {
 	struct verify_job *head, *tail;
@@ -26,12 +31,16 @@ struct verifier {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct queue todo, done;
+	struct queue later;		/* warm-up jobs: taken when todo is empty */
 	struct queue mine;		/* finished, loop only: verified inline, or collected */
 	struct verify_job *free;	/* touched by the loop only */
 	struct verify_job *jobs;
 	size_t busy;			/* submitted, not yet collected (loop only) */
 	size_t queued;			/* submitted, not yet taken by a worker */
 	size_t queued_first;		/* of those, first knocks (kc set) */
+	size_t queued_warm;		/* in later */
+	size_t warming;			/* warm-up jobs not yet collected (loop only) */
+	int signalled;			/* the eventfd was written, not yet read */
 	int stop;
 	int efd;
 	int nthreads;
@@ -68,16 +77,18 @@ wake(int efd)
 	(void)r;		/* an eventfd counter does not overflow here */
 }
 
-/* With the lock held: the eventfd is readable exactly while jobs are done
- * and not yet collected, so it is written once per batch, not per job. */
+/* With the lock held: the eventfd is written once until the loop collects,
+ * not once per job; for a knock at once, for a warm-up job only when few are
+ * left queued (until then it waits for the loop's next collection). */
 static void
 finished(struct verifier *v, struct verify_job *j)
 {
-	int was_empty = v->done.head == NULL;
-
 	push(&v->done, j);
-	if (was_empty)
+	if (!v->signalled &&
+	    (!j->warm || v->queued_warm <= (size_t)v->nthreads * WARM_LOW)) {
+		v->signalled = 1;
 		wake(v->efd);
+	}
 }
 
 static void
@@ -86,6 +97,8 @@ verify(struct verify_job *j)
 	j->ok = 0;
 	if (j->kc != NULL) {
 		j->keyed = keycache_derive(j->kc, j->pk, j->key) == 0;
+		if (j->warm)
+			return;
 		j->opened = j->keyed &&
 		    knock_open(j->pkt, j->len, &j->h, j->key, j->plain) == 0;
 		if (!j->opened)
@@ -102,13 +115,17 @@ worker(void *arg)
 
 	pthread_mutex_lock(&v->lock);
 	for (;;) {
-		while (!v->stop && v->todo.head == NULL)
+		while (!v->stop && v->todo.head == NULL && v->later.head == NULL)
 			pthread_cond_wait(&v->work, &v->lock);
 		if (v->stop)
 			break;
-		j = pop(&v->todo);
-		v->queued--;
-		v->queued_first -= j->kc != NULL;
+		if ((j = pop(&v->todo)) != NULL) {
+			v->queued--;
+			v->queued_first -= j->kc != NULL;
+		} else {
+			j = pop(&v->later);
+			v->queued_warm--;
+		}
 		pthread_mutex_unlock(&v->lock);
 		verify(j);
 		pthread_mutex_lock(&v->lock);
@@ -227,6 +244,20 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 }
 
 int
+verifier_warm(struct verifier *v, struct verify_job *j)
+{
+	if (v->nthreads == 0 || v->warming >= (size_t)v->nthreads * WARM_DEPTH)
+		return -1;
+	pthread_mutex_lock(&v->lock);
+	v->queued_warm++;
+	push(&v->later, j);
+	pthread_cond_signal(&v->work);
+	pthread_mutex_unlock(&v->lock);
+	v->warming++;
+	return 0;
+}
+
+int
 verifier_fd(const struct verifier *v)
 {
 	return v->efd;
@@ -240,20 +271,24 @@ verifier_done(struct verifier *v)
 	ssize_t r = 0;
 
 	/* The workers' finished jobs, all at once, only when the loop's own
-	 * are used up; nothing in flight: no lock, no system call (busy
-	 * changes only on the loop). */
-	if (v->mine.head == NULL && v->busy > 0) {
+	 * are used up; nothing in flight: no lock, no system call (busy and
+	 * warming change only on the loop). */
+	if (v->mine.head == NULL && (v->busy > 0 || v->warming > 0)) {
 		pthread_mutex_lock(&v->lock);
-		if (v->done.head != NULL) {
-			v->mine = v->done;
-			v->done.head = v->done.tail = NULL;
-			if (v->efd >= 0)
-				r = read(v->efd, &n, sizeof(n));	/* collected: reset */
+		v->mine = v->done;
+		v->done.head = v->done.tail = NULL;
+		if (v->signalled) {
+			v->signalled = 0;
+			r = read(v->efd, &n, sizeof(n));	/* collected: reset */
 		}
 		pthread_mutex_unlock(&v->lock);
 	}
-	if ((j = pop(&v->mine)) != NULL)
-		v->busy--;
+	if ((j = pop(&v->mine)) != NULL) {
+		if (j->warm)
+			v->warming--;
+		else
+			v->busy--;
+	}
 	(void)r;
 	return j;
 }
@@ -264,6 +299,7 @@ verifier_put(struct verifier *v, struct verify_job *j)
 	if (j->kc != NULL) {
 		sodium_memzero(j->key, sizeof(j->key));
 		j->kc = NULL;
+		j->warm = 0;
 	}
 	j->next = v->free;
 	v->free = j;

@@ -12,7 +12,9 @@
  * reads no faster than knocks are verified, and a worker that finishes one
  * finds the next without going to sleep). An agent's first knock also needs
  * its knock key derived (a scalar multiplication): that is a worker's job
- * too, so that knocks for cold keys cannot stall the loop.
+ * too, so that knocks for cold keys cannot stall the loop. And when the
+ * workers have nothing else to do, they derive the knock keys of agents that
+ * have not knocked yet (warm-up jobs), so that most first knocks find theirs.
  */
 
 #include <stddef.h>
@@ -35,6 +37,7 @@ struct verify_job {
 	 * only if that passed. Wiped when the job is put back. */
 	const struct keycache *kc;
 	uint8_t key[KEY_SESSION_LEN];
+	int warm;			/* no knock: derive the key only */
 	int keyed;			/* result, first knock: key was derived */
 	int opened;			/* result, first knock: the body opened */
 	int ok;				/* result: 1 if the signature verified */
@@ -55,7 +58,12 @@ struct verify_job *verifier_job(struct verifier *v);
  * (kc set) is never done inline while there are workers: -1 when every
  * worker has 32 first knocks waiting (the job stays the caller's), else 0. */
 int verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
-/* Readable when finished jobs wait (an eventfd); -1 without workers. */
+/* Derive the knock key of a job that carries no knock (warm, kc, pk and
+ * h.key_id set) when a worker has nothing else to do. -1 (the job stays the
+ * caller's) without workers or when 32 per worker are in flight already. */
+int verifier_warm(struct verifier *v, struct verify_job *job);
+/* Readable when finished knocks wait, or when few warm-up jobs are left
+ * to do (an eventfd); -1 without workers. */
 int verifier_fd(const struct verifier *v);
 /* Next finished job, or NULL; give it back with verifier_put. */
 struct verify_job *verifier_done(struct verifier *v);

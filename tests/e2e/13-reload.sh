@@ -6,7 +6,8 @@
 # policy keeps deciding knocks; SIGHUP reloads too; `spa-admin agent add`
 # takes effect on the running daemon without a reload; a changed knock port
 # in gateway.ini is refused on reload (it needs a restart) and the old port
-# keeps working.
+# keeps working. The daemon derives an agent's knock key before its first
+# knock: after the start, and after an agent is added.
 #
 #   netns GW                                   netns AG
 #   +---------------------------+    veth      +--------------------------+
@@ -71,6 +72,21 @@ CRED=$WORK/alice.cred
 web_elem="$AG_IP \\. tcp \\. 8080( |$)"
 db_elem="$AG_IP \\. tcp \\. 9090( |$)"
 
+# keys_reach N: the daemon's spa_knock_keys gauge reaches N within 3 s.
+keys_reach() {
+	local i
+	for i in $(seq 30); do
+		"$ADMIN" --config-dir "$A" metrics 2>/dev/null |
+		    grep -qx "spa_knock_keys $1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+check "alice's knock key is derived before she knocks (spa_knock_keys 1)" keys_reach 1
+check "the daemon logs it" grep -q 'knock keys derived ahead of first knocks: 1 in' \
+    "$DAEMON_LOG"
+
 say "# a valid reload keeps live openings"
 knock_expect "$A" accept ok "alice knocks for web (60 s)" "$CRED" --duration 60 web
 check "web is reachable" reachable "$GW_IP" 8080
@@ -121,6 +137,7 @@ knock_expect "$A" refuse not_entitled "alice asks for web again" "$CRED" web
 
 say "# spa-admin agent add while the daemon runs"
 agent_add_args "$A" bob "$WORK/bob.cred" --enclave misc
+check "bob's knock key is derived before he knocks (spa_knock_keys 2)" keys_reach 2
 # agents.d is watched: allow a moment, but never reload.
 for i in 1 2 3 4 5 6 7 8; do
 	mark=$(audit_mark "$A")

@@ -4,11 +4,13 @@
  * client builds them; every refusal reason and the restart floor.
  */
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -198,6 +200,7 @@ test_first_knocks(void)
 	}
 	g = start(&au, &rp);
 	T_CHECK(engine_set_threads(g, 1) == 0);
+	engine_set_warm(g, 0);		/* cold they stay: test_warm_up's */
 	usleep(2000);
 
 	/* A forger knows cold0's key id, not its knock key: not decided on
@@ -297,6 +300,105 @@ test_first_knocks(void)
 		}
 		T_CHECK(pending == 20 && busy == 20);
 	}
+	engine_free(g);
+	replay_close(rp);
+	audit_close(au);
+}
+
+/* spa_knock_keys in the engine's metrics. */
+static long
+knock_keys(struct engine *g)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	long n = -1;
+	FILE *f = open_memstream(&buf, &len);
+	const char *p;
+
+	engine_write_metrics(g, f);
+	fclose(f);
+	if ((p = strstr(buf, "\nspa_knock_keys ")) != NULL)
+		n = atol(p + strlen("\nspa_knock_keys "));
+	free(buf);
+	return n;
+}
+
+/* Drain as the daemon's loop does (woken by the engine's fd, or every
+ * 10 ms) until want knock keys are cached or more, or 5 s pass. */
+static long
+warm_until(struct engine *g, long want)
+{
+	struct pollfd p = { .fd = engine_fd(g), .events = POLLIN };
+	long n = 0;
+
+	for (int tries = 0; tries < 500 && (n = knock_keys(g)) < want; tries++) {
+		engine_drain(g, util_now_ms());
+		(void)poll(&p, 1, 10);
+	}
+	return n;
+}
+
+/* Agents the engine may open for: neither revoked nor expired. */
+static long
+usable_agents(void)
+{
+	struct agentdb *db = agentdb_load(cfg.agents);
+	long n = 0;
+
+	for (size_t i = 0; i < agentdb_count(db); i++) {
+		const struct agent *a = agentdb_at(db, i);
+
+		n += a->revoked == 0 && (a->expires == 0 || a->expires > time(NULL));
+	}
+	agentdb_free(db);
+	return n;
+}
+
+/* With workers, knock keys are derived ahead of first knocks: every usable
+ * agent's after the load, a new agent's after a reload. Then a forgery
+ * under the key id of an agent that never knocked is refused on the loop,
+ * at once. Switched off, none is derived ahead. */
+static void
+test_warm_up(void)
+{
+	struct agentkey quiet, late, forger;
+	uint8_t q[KNOCK_MAX_LEN];
+	struct audit *au;
+	struct replay *rp;
+	struct engine *g;
+	long usable;
+	size_t n;
+
+	make_agent("quiet", "dev", 0, 0, &quiet);
+	usable = usable_agents();
+	g = start(&au, &rp);
+	T_CHECK(engine_set_threads(g, 1) == 0);
+	engine_set_warm(g, 0);
+	for (int i = 0; i < 20; i++) {
+		engine_tick(g, util_now_ms());
+		engine_drain(g, util_now_ms());
+		usleep(1000);
+	}
+	T_CHECK(knock_keys(g) == 0);
+	engine_set_warm(g, 1);
+	T_CHECK(usable > 200 && warm_until(g, usable) == usable);
+	forger = quiet;
+	randombytes_buf(forger.key, sizeof(forger.key));
+	usleep(2000);
+	n = knock(&forger, gpk, util_now_ms(), "web", 10, q);
+	T_CHECK(feed(g, q, n, "10.10.0.1") == REASON_BAD_AUTH);
+
+	/* A reload adds an agent: its key too, before it knocks. */
+	make_agent("late", "dev", 0, 0, &late);
+	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+	T_CHECK(warm_until(g, usable + 1) == usable + 1);
+	forger = late;
+	randombytes_buf(forger.key, sizeof(forger.key));
+	n = knock(&forger, gpk, util_now_ms(), "web", 10, q);
+	T_CHECK(feed(g, q, n, "10.10.0.2") == REASON_BAD_AUTH);
+	n = knock(&late, gpk, util_now_ms(), "web", 10, q);
+	T_CHECK((int)feed(g, q, n, "10.10.0.3") == ENGINE_PENDING);
+	T_CHECK(drain_until(g, au, 3) == 3 && audit_count(au, REASON_OK) == 1);
 	engine_free(g);
 	replay_close(rp);
 	audit_close(au);
@@ -520,6 +622,7 @@ main(void)
 	}
 
 	test_first_knocks();
+	test_warm_up();
 
 	/* The audit log holds JSON lines with the reasons, and no secret. */
 	snprintf(cmd, sizeof(cmd), "grep -c '\"reason\":\"ok\"' %s", cfg.audit);
