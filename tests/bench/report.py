@@ -160,6 +160,8 @@ def scale_summary(tree):
         "reload_ok": all(r.get("ok") == 1 for r in rel) if rel else None,
         "admin_reload_ms": med([r.get("ms") for r in runs(tree, "scale", "admin_reload")]),
         "reload_rss_kib": reloaded, "reload_pss_kib": reloaded_pss,
+        "knock_keys_ahead": get(tree, "scale.keys_ahead.keys"),
+        "knock_keys_ahead_s": get(tree, "scale.keys_ahead.s"),
         "resources_per_knock": per,
         "knocks_sent": k.get("sent"), "knocks_accepted": ok,
         "knocks_refused": dec - ok, "knocks_lost": k.get("sent", 0) - dec,
@@ -460,7 +462,7 @@ def table(tree, s, tg):
                                           fmt(T.get("ratio_to_one_core")), fmt(T.get("engine_cpu_pct")),
                                           fmt(T.get("parent_cpu_pct")))))
         rows.append(("  per run: sent / accepted / lost", "%s / %s / %s (%s in a full ring) at %s pps sent; "
-                     "first knocks (cold): %s/s" % (
+                     "first round, paced: %s/s" % (
                          fmt(T["sent_per_run"]), fmt(T["ok_per_run"]), fmt(T["lost_per_run"]),
                          fmt(T.get("ring_dropped_per_run")), fmt(T["send_pps"]), fmt(T.get("warmup_ok_per_s")))))
         rows.append(("  engine waited for a CPU (per run); CPU s per thread", "%s s; %s" % (
@@ -502,6 +504,8 @@ def table(tree, s, tg):
         rows.append(("agents: load (--check) / start / reload ms", "%s / %s / %s (spa-admin reload %s)  (%s agents)" % (
             fmt(S["check_load_ms"]), fmt(S["start_ms"]), fmt(S["reload_ms"]), fmt(S["admin_reload_ms"]),
             fmt(S["agents"]))))
+        rows.append(("  knock keys derived in the background", "%s in %s s from the start" % (
+            fmt(S["knock_keys_ahead"]), fmt(S["knock_keys_ahead_s"]))))
         rows.append(("  daemon RSS (PSS) after load / after reloads KiB", "%s (%s) / %s (%s); engine peak %s" % (
             fmt(S["rss_kib"]), fmt(S["pss_kib"]), fmt(S["reload_rss_kib"]), fmt(S["reload_pss_kib"]),
             fmt(S["engine_hwm_kib"]))))
