@@ -578,12 +578,14 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 		j->kc = NULL;			/* their queue is full */
 	}
 	if (st == NULL) {
-		/* Derived here (no workers, or their queue full) within a
-		 * budget: a burst of one agent's first knocks costs one
-		 * derivation, the others find the key; beyond it, refused, so
-		 * that a flood of forged knocks under cold key ids cannot
-		 * stall the loop. */
-		if (bucket_take(&g->derive, now_ms, DERIVE_RATE, DERIVE_BURST) != 0) {
+		/* Their queue full: derived here within a budget (a burst of
+		 * one agent's first knocks costs one derivation, the others
+		 * find the key); beyond it, refused, so that a flood of forged
+		 * knocks under cold key ids cannot stall the loop. Without
+		 * workers (offline, a capture file: no live traffic to keep up
+		 * with; the daemon always has one) every key is derived here. */
+		if (g->threads > 0 &&
+		    bucket_take(&g->derive, now_ms, DERIVE_RATE, DERIVE_BURST) != 0) {
 			verifier_put(g->verifier, j);
 			return refuse(g, &rec, REASON_RATE_LIMITED, now_ms);
 		}

@@ -211,7 +211,7 @@ scenario_latency() {
 # --- 1b: the engine alone: offline mode, decide only (no capture, no firewall) --
 
 scenario_offline() {
-	local d=$WORK/offline r n=$BENCH_AGENTS f real user sys ok base cold
+	local d=$WORK/offline r n=$BENCH_AGENTS f real user sys ok want base cold
 	local TIMEFORMAT='%R %U %S'
 	note "offline: spa-gatewayd --pcap-file, $n agents x 3 valid knocks, decide only"
 	for ((r = 1; r <= BENCH_RUNS; r++)); do
@@ -235,6 +235,9 @@ scenario_offline() {
 			read -r real user sys < <({ time "$BUILD/spa-gatewayd" --config-dir "$d" \
 			    --pcap-file "$WORK/$f.pcap" >/dev/null 2>&1; } 2>&1)
 			ok=$(grep -c '"reason":"ok"' "$d/audit.log" 2>/dev/null)
+			# Every knock in the file is valid: all are accepted.
+			want=$(case $f in one) echo 1 ;; cold) echo "$n" ;; all) echo $(( 3 * n )) ;; esac)
+			[ "$ok" = "$want" ] || die "offline ($f): $ok of $want valid knocks accepted"
 			case $f in
 			one) base=$real ;;
 			cold) cold=$real
