@@ -30,9 +30,9 @@
  * knocks faster than one sender here sends them. */
 #define DERIVE_RATE 4000
 #define DERIVE_BURST 20
-/* Agents looked at per call for a knock key to derive ahead (a few hundred
- * microseconds when all are cached already, as after most reloads). */
-#define WARM_SCAN 4096
+/* Agents looked at per call for a knock key to derive ahead (up to a few
+ * hundred microseconds when all are cached already, as after most reloads). */
+#define WARM_SCAN 1024
 
 struct engine {
 	const struct gw_config *cfg;
@@ -54,7 +54,7 @@ struct engine {
 	size_t warm_next;		/* next agent to look at */
 	size_t warm_inflight;		/* warm-up jobs not collected yet */
 	size_t warm_done;		/* keys derived ahead in this pass */
-	uint64_t warm_t0_ms;		/* when this pass began */
+	uint64_t warm_t0_ms;		/* this pass's first job, 0: none yet */
 	uint64_t next_audit_ms;		/* engine_tick: next audit summary */
 };
 
@@ -172,8 +172,6 @@ engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
 	commit(g, now_ms);
 	g->agents = db;
 	g->warm_next = 0;		/* a new pass over the new set */
-	if (g->warm_done == 0)
-		g->warm_t0_ms = now_ms;
 	for (size_t i = 0; old != NULL && i < agentdb_count(old); i++) {
 		const struct agent *a = agentdb_at(old, i);
 		if (!usable(agentdb_find(db, a->key_id), now_ms))
@@ -477,20 +475,26 @@ warm_up(struct engine *g, uint64_t now_ms)
 				break;		/* enough in flight: this one later */
 			j = NULL;
 			g->warm_inflight++;
+			if (g->warm_t0_ms == 0)
+				g->warm_t0_ms = now_ms;
 		}
 		g->warm_next++;
 	}
 	if (j != NULL)
 		verifier_put(g->verifier, j);
-	if (g->warm_next == n && g->warm_inflight == 0 && g->warm_done > 0) {
-		log_info("knock keys derived ahead of first knocks: %zu in %.2f s",
-		    g->warm_done, (double)(now_ms - g->warm_t0_ms) / 1000);
+	if (g->warm_next == n && g->warm_inflight == 0 && g->warm_t0_ms != 0) {
+		if (g->warm_done > 0)
+			log_info("knock keys derived ahead of first knocks: %zu in "
+			    "%.2f s", g->warm_done,
+			    (double)(now_ms - g->warm_t0_ms) / 1000);
 		g->warm_done = 0;
+		g->warm_t0_ms = 0;
 	}
 }
 
-/* A warm-up job back: its key is cached if the agent still has that key
- * (the agents may have been reloaded meanwhile). */
+/* A warm-up job back: its key is cached if the agent still has that public
+ * key (the agents may have been reloaded meanwhile) and its first knock did
+ * not come first. */
 static void
 warmed(struct engine *g, const struct verify_job *j)
 {
@@ -498,6 +502,7 @@ warmed(struct engine *g, const struct verify_job *j)
 
 	g->warm_inflight--;
 	if (j->keyed && a != NULL && memcmp(a->pk, j->pk, KEY_PK_LEN) == 0 &&
+	    keycache_find(g->keys, a->key_id, a->pk) == NULL &&
 	    keycache_put(g->keys, a->key_id, a->pk, j->key) != NULL)
 		g->warm_done++;
 }
@@ -515,12 +520,12 @@ engine_drain(struct engine *g, uint64_t now_ms)
 			last = (int)finish(g, j, now_ms);
 		verifier_put(g->verifier, j);
 	}
-	warm_up(g, now_ms);
 	/* A decision is final once committed: ok may have become a refusal. */
 	if (commit(g, now_ms) != 0 && last == REASON_OK)
 		last = REASON_FIREWALL_ERROR;
 	replay_sync(g->replay);
 	audit_flush(g->audit);
+	warm_up(g, now_ms);		/* after the knocks' own work */
 	return last;
 }
 
@@ -616,6 +621,7 @@ engine_set_threads(struct engine *g, int n)
 	g->verifier = v;
 	g->threads = n;
 	g->warm_next = g->warm_inflight = 0;	/* warm-up jobs went with it */
+	g->warm_t0_ms = 0;
 	return 0;
 }
 

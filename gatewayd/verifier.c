@@ -17,11 +17,12 @@
  * budget): deeper, since the loop cannot take over; behind them, other
  * knocks are verified on the loop (they count against DEPTH too). */
 #define FIRST_DEPTH 32
-/* Warm-up jobs in flight per worker (about 2 ms of work), and how few may be
- * left queued before the loop is told to add more: it is woken once for
- * every 24 keys, not for each, and the worker does not run dry meanwhile. */
+/* Warm-up jobs in flight per worker (about 2 ms of work), 128 at most (the
+ * jobs that knocks can hold: a burst of 512 and every worker's queues, stay
+ * free); the loop is told to add more when a quarter are left queued: it is
+ * woken once for many keys, not for each, and no worker runs dry meanwhile. */
 #define WARM_DEPTH 32
-#define WARM_LOW 8
+#define WARM_MAX 128
 
 struct queue {
 	struct verify_job *head, *tail;
@@ -40,6 +41,7 @@ struct verifier {
 	size_t queued_first;		/* of those, first knocks (kc set) */
 	size_t queued_warm;		/* in later */
 	size_t warming;			/* warm-up jobs not yet collected (loop only) */
+	size_t warm_cap;		/* warm-up jobs in flight at most */
 	int signalled;			/* the eventfd was written, not yet read */
 	int stop;
 	int efd;
@@ -84,8 +86,7 @@ static void
 finished(struct verifier *v, struct verify_job *j)
 {
 	push(&v->done, j);
-	if (!v->signalled &&
-	    (!j->warm || v->queued_warm <= (size_t)v->nthreads * WARM_LOW)) {
+	if (!v->signalled && (!j->warm || v->queued_warm <= v->warm_cap / 4)) {
 		v->signalled = 1;
 		wake(v->efd);
 	}
@@ -147,6 +148,8 @@ verifier_new(int nthreads)
 	v->jobs = calloc(MAX_JOBS, sizeof(*v->jobs));
 	if (v->jobs == NULL)
 		goto fail;
+	/* First knocks' keys pass through jobs: best effort, as the keys'. */
+	(void)sodium_mlock(v->jobs, MAX_JOBS * sizeof(*v->jobs));
 	for (size_t i = 0; i < MAX_JOBS; i++) {
 		v->jobs[i].next = v->free;
 		v->free = &v->jobs[i];
@@ -163,6 +166,9 @@ verifier_new(int nthreads)
 	if (nthreads > 0 &&
 	    (v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		goto fail;
+	v->warm_cap = (size_t)nthreads * WARM_DEPTH;
+	if (v->warm_cap > WARM_MAX)
+		v->warm_cap = WARM_MAX;
 	for (; v->nthreads < nthreads; v->nthreads++)
 		if (pthread_create(&v->tid[v->nthreads], NULL, worker, v) != 0)
 			goto fail;
@@ -185,8 +191,8 @@ verifier_free(struct verifier *v)
 		pthread_join(v->tid[i], NULL);
 	if (v->efd >= 0)
 		close(v->efd);
-	if (v->jobs != NULL)	/* first knocks' keys may wait uncollected */
-		sodium_memzero(v->jobs, MAX_JOBS * sizeof(*v->jobs));
+	if (v->jobs != NULL)	/* wiped: keys may wait uncollected */
+		sodium_munlock(v->jobs, MAX_JOBS * sizeof(*v->jobs));
 	free(v->jobs);
 	free(v);
 }
@@ -246,7 +252,7 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 int
 verifier_warm(struct verifier *v, struct verify_job *j)
 {
-	if (v->nthreads == 0 || v->warming >= (size_t)v->nthreads * WARM_DEPTH)
+	if (v->nthreads == 0 || v->warming >= v->warm_cap)
 		return -1;
 	pthread_mutex_lock(&v->lock);
 	v->queued_warm++;

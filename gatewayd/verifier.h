@@ -53,14 +53,15 @@ void verifier_free(struct verifier *v);
 
 /* A free job, or NULL when all are in flight (the caller refuses: busy). */
 struct verify_job *verifier_job(struct verifier *v);
-/* Verify job: inline when may_inline and nothing is in flight, or when
+/* Verify job: inline when may_inline and no knock is in flight, or when
  * every worker has two jobs waiting; else on a worker. A first knock's job
  * (kc set) is never done inline while there are workers: -1 when every
  * worker has 32 first knocks waiting (the job stays the caller's), else 0. */
 int verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Derive the knock key of a job that carries no knock (warm, kc, pk and
  * h.key_id set) when a worker has nothing else to do. -1 (the job stays the
- * caller's) without workers or when 32 per worker are in flight already. */
+ * caller's) without workers or when 32 per worker (128 in all) are in
+ * flight already. */
 int verifier_warm(struct verifier *v, struct verify_job *job);
 /* Readable when finished knocks wait, or when few warm-up jobs are left
  * to do (an eventfd); -1 without workers. */

@@ -1,11 +1,12 @@
 /*
  * gatewayd/verifier.c: every submitted job comes back exactly once, with
  * the signature's verdict, whether it was verified inline or on a worker;
- * the eventfd is readable exactly while workers' finished jobs wait.
+ * the eventfd is readable while workers' finished knocks wait.
  * Warm-up jobs (a knock key to derive, no knock) come back keyed, a bounded
  * number in flight, after the knocks queued behind them.
  */
 #include <poll.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -175,6 +176,14 @@ test_exhaustion(void)
 	verifier_free(v);
 }
 
+static int
+cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
 /* A warm-up job for agent i (its public key in apk[i]). */
 static uint8_t apk[64][KEY_PK_LEN];
 
@@ -215,8 +224,9 @@ test_warm(void)
 	 * asking for them (the eventfd), each with the key of its agent; a
 	 * knock queued behind them is checked before the last of them. A
 	 * stall of the test between the two submissions could let the
-	 * worker finish them all first: tried three times. */
-	for (int attempt = 0; attempt < 3 && !first_before_last; attempt++) {
+	 * worker finish them all first (on one CPU it may, each time): tried
+	 * five times, the order judged on more than one CPU. */
+	for (int attempt = 0; attempt < 5 && !first_before_last; attempt++) {
 		v = verifier_new(1);
 		for (n = 0; n < 64; n++) {
 			j = warm_job(v, kc, n);
@@ -264,7 +274,7 @@ test_warm(void)
 	/* All collected: 32 may be in flight again. */
 	T_CHECK(verifier_warm(v, warm_job(v, kc, 0)) == 0);
 	verifier_free(v);		/* one still in flight: freed, wiped */
-	T_CHECK(first_before_last);
+	T_CHECK(first_before_last || cpus() < 2);
 	keycache_free(kc);
 }
 
