@@ -449,9 +449,10 @@ finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
 
 /*
  * Knock keys derived ahead: after a start or a reload, each usable agent's
- * that is not cached yet is handed to the workers, which derive it when
- * they have no knock to check, a bounded number in flight. A pass ends when
- * every agent has been looked at; its end is logged if it derived any.
+ * that is not cached yet is handed to the verifier's warm-up thread, which
+ * derives it on CPU time nothing else wants, a bounded number in flight. A
+ * pass ends when every agent has been looked at; its end is logged if it
+ * derived any.
  */
 static void
 warm_up(struct engine *g, uint64_t now_ms)

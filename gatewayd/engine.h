@@ -56,9 +56,9 @@ int engine_set_threads(struct engine *g, int n);
  * checks: call engine_drain after a burst of packets. */
 int engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms);
 
-/* Derive agents' knock keys ahead of their first knock, on workers with
- * nothing else to do, after every start and reload (on by default; a
- * no-op without workers). Continued by engine_drain and engine_tick. */
+/* Derive agents' knock keys ahead of their first knock, on a thread that
+ * runs only on idle CPU time, after every start and reload (on by default;
+ * a no-op without workers). Continued by engine_drain and engine_tick. */
 void engine_set_warm(struct engine *g, int on);
 
 /* May the loop verify the next knock itself when no worker is busy? Yes for

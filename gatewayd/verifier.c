@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -17,12 +18,11 @@
  * budget): deeper, since the loop cannot take over; behind them, other
  * knocks are verified on the loop (they count against DEPTH too). */
 #define FIRST_DEPTH 32
-/* Warm-up jobs in flight per worker (about 2 ms of work), 128 at most (the
- * jobs that knocks can hold: a burst of 512 and every worker's queues, stay
- * free); the loop is told to add more when a quarter are left queued: it is
- * woken once for many keys, not for each, and no worker runs dry meanwhile. */
+/* Warm-up jobs in flight (about 2 ms of work); the loop is told to add more
+ * when WARM_LOW are left queued: it is woken once for many keys, not for
+ * each, and the warm-up thread does not run dry meanwhile. */
 #define WARM_DEPTH 32
-#define WARM_MAX 128
+#define WARM_LOW 8
 
 struct queue {
 	struct verify_job *head, *tail;
@@ -31,8 +31,9 @@ struct queue {
 struct verifier {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
+	pthread_cond_t warm_work;	/* the warm-up thread's */
 	struct queue todo, done;
-	struct queue later;		/* warm-up jobs: taken when todo is empty */
+	struct queue later;		/* warm-up jobs */
 	struct queue mine;		/* finished, loop only: verified inline, or collected */
 	struct verify_job *free;	/* touched by the loop only */
 	struct verify_job *jobs;
@@ -41,12 +42,13 @@ struct verifier {
 	size_t queued_first;		/* of those, first knocks (kc set) */
 	size_t queued_warm;		/* in later */
 	size_t warming;			/* warm-up jobs not yet collected (loop only) */
-	size_t warm_cap;		/* warm-up jobs in flight at most */
 	int signalled;			/* the eventfd was written, not yet read */
 	int stop;
 	int efd;
 	int nthreads;
 	pthread_t tid[MAX_THREADS];
+	pthread_t warm_tid;
+	int warmer;			/* the warm-up thread runs */
 };
 
 static void
@@ -86,7 +88,7 @@ static void
 finished(struct verifier *v, struct verify_job *j)
 {
 	push(&v->done, j);
-	if (!v->signalled && (!j->warm || v->queued_warm <= v->warm_cap / 4)) {
+	if (!v->signalled && (!j->warm || v->queued_warm <= WARM_LOW)) {
 		v->signalled = 1;
 		wake(v->efd);
 	}
@@ -116,17 +118,42 @@ worker(void *arg)
 
 	pthread_mutex_lock(&v->lock);
 	for (;;) {
-		while (!v->stop && v->todo.head == NULL && v->later.head == NULL)
+		while (!v->stop && v->todo.head == NULL)
 			pthread_cond_wait(&v->work, &v->lock);
 		if (v->stop)
 			break;
-		if ((j = pop(&v->todo)) != NULL) {
-			v->queued--;
-			v->queued_first -= j->kc != NULL;
-		} else {
-			j = pop(&v->later);
-			v->queued_warm--;
-		}
+		j = pop(&v->todo);
+		v->queued--;
+		v->queued_first -= j->kc != NULL;
+		pthread_mutex_unlock(&v->lock);
+		verify(j);
+		pthread_mutex_lock(&v->lock);
+		finished(v, j);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return NULL;
+}
+
+/* Knock keys derived ahead, on a thread of its own that runs only on CPU
+ * time nothing else wants (SCHED_IDLE; an unprivileged thread may lower its
+ * own priority): never in the way of a knock, of the loop, or of anything
+ * else on the machine. */
+static void *
+warmer(void *arg)
+{
+	struct verifier *v = arg;
+	struct sched_param sp = { 0 };
+	struct verify_job *j;
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	pthread_mutex_lock(&v->lock);
+	for (;;) {
+		while (!v->stop && v->later.head == NULL)
+			pthread_cond_wait(&v->warm_work, &v->lock);
+		if (v->stop)
+			break;
+		j = pop(&v->later);
+		v->queued_warm--;
 		pthread_mutex_unlock(&v->lock);
 		verify(j);
 		pthread_mutex_lock(&v->lock);
@@ -161,17 +188,20 @@ verifier_new(int nthreads)
 	pthread_mutex_init(&v->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
 	pthread_cond_init(&v->work, NULL);
+	pthread_cond_init(&v->warm_work, NULL);
 	if (nthreads > MAX_THREADS)
 		nthreads = MAX_THREADS;
 	if (nthreads > 0 &&
 	    (v->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		goto fail;
-	v->warm_cap = (size_t)nthreads * WARM_DEPTH;
-	if (v->warm_cap > WARM_MAX)
-		v->warm_cap = WARM_MAX;
 	for (; v->nthreads < nthreads; v->nthreads++)
 		if (pthread_create(&v->tid[v->nthreads], NULL, worker, v) != 0)
 			goto fail;
+	if (nthreads > 0) {
+		if (pthread_create(&v->warm_tid, NULL, warmer, v) != 0)
+			goto fail;
+		v->warmer = 1;
+	}
 	return v;
 fail:
 	verifier_free(v);
@@ -186,9 +216,12 @@ verifier_free(struct verifier *v)
 	pthread_mutex_lock(&v->lock);
 	v->stop = 1;
 	pthread_cond_broadcast(&v->work);
+	pthread_cond_signal(&v->warm_work);
 	pthread_mutex_unlock(&v->lock);
 	for (int i = 0; i < v->nthreads; i++)
 		pthread_join(v->tid[i], NULL);
+	if (v->warmer)
+		pthread_join(v->warm_tid, NULL);
 	if (v->efd >= 0)
 		close(v->efd);
 	if (v->jobs != NULL)	/* wiped: keys may wait uncollected */
@@ -252,12 +285,12 @@ verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
 int
 verifier_warm(struct verifier *v, struct verify_job *j)
 {
-	if (v->nthreads == 0 || v->warming >= v->warm_cap)
+	if (!v->warmer || v->warming >= WARM_DEPTH)
 		return -1;
 	pthread_mutex_lock(&v->lock);
 	v->queued_warm++;
 	push(&v->later, j);
-	pthread_cond_signal(&v->work);
+	pthread_cond_signal(&v->warm_work);
 	pthread_mutex_unlock(&v->lock);
 	v->warming++;
 	return 0;

@@ -12,9 +12,10 @@
  * reads no faster than knocks are verified, and a worker that finishes one
  * finds the next without going to sleep). An agent's first knock also needs
  * its knock key derived (a scalar multiplication): that is a worker's job
- * too, so that knocks for cold keys cannot stall the loop. And when the
- * workers have nothing else to do, they derive the knock keys of agents that
- * have not knocked yet (warm-up jobs), so that most first knocks find theirs.
+ * too, so that knocks for cold keys cannot stall the loop. With workers, one
+ * more thread derives the knock keys of agents that have not knocked yet
+ * (warm-up jobs), on CPU time nothing else wants, so that most first knocks
+ * find theirs.
  */
 
 #include <stddef.h>
@@ -46,7 +47,8 @@ struct verify_job {
 
 struct verifier;
 
-/* Start nthreads workers (0: verify inline only); NULL on error. */
+/* Start nthreads workers and, with any, the warm-up thread (0: verify
+ * inline only, no warm-up); NULL on error. */
 struct verifier *verifier_new(int nthreads);
 /* Stop the workers and free every job. */
 void verifier_free(struct verifier *v);
@@ -59,9 +61,8 @@ struct verify_job *verifier_job(struct verifier *v);
  * worker has 32 first knocks waiting (the job stays the caller's), else 0. */
 int verifier_submit(struct verifier *v, struct verify_job *job, int may_inline);
 /* Derive the knock key of a job that carries no knock (warm, kc, pk and
- * h.key_id set) when a worker has nothing else to do. -1 (the job stays the
- * caller's) without workers or when 32 per worker (128 in all) are in
- * flight already. */
+ * h.key_id set) on the warm-up thread. -1 (the job stays the caller's)
+ * without workers or when 32 are in flight already. */
 int verifier_warm(struct verifier *v, struct verify_job *job);
 /* Readable when finished knocks wait, or when few warm-up jobs are left
  * to do (an eventfd); -1 without workers. */
