@@ -164,10 +164,36 @@ usable(const struct agent *a, uint64_t now_ms)
 	    (a->expires == 0 || (uint64_t)a->expires * 1000 > now_ms);
 }
 
+static const struct agent *
+agent_of(const struct engine *g, uint64_t id64)
+{
+	uint8_t id[KEY_ID_LEN];
+
+	for (int i = 0; i < KEY_ID_LEN; i++)
+		id[i] = (uint8_t)(id64 >> (8 * i));
+	return g->agents ? agentdb_find(g->agents, id) : NULL;
+}
+
+struct keep_ctx {
+	const struct engine *g;
+	uint64_t now_ms;
+};
+
+/* keycache_prune: the knock keys of agents that may still knock. */
+static int
+may_knock(uint64_t id64, const uint8_t pk[KEY_PK_LEN], void *arg)
+{
+	const struct keep_ctx *c = arg;
+	const struct agent *a = agent_of(c->g, id64);
+
+	return usable(a, c->now_ms) && memcmp(a->pk, pk, KEY_PK_LEN) == 0;
+}
+
 void
 engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
 {
 	struct agentdb *old = g->agents;
+	struct keep_ctx keep = { g, now_ms };
 
 	commit(g, now_ms);
 	g->agents = db;
@@ -178,6 +204,9 @@ engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms)
 			close_agent(g, a->key_id, 0, now_ms);
 	}
 	agentdb_free(old);
+	/* The keys of agents gone, revoked, expired or re-keyed: wiped, so
+	 * that agents that come and go do not pile up in memory. */
+	keycache_prune(g->keys, may_knock, &keep);
 }
 
 struct prune_ctx {
@@ -197,16 +226,6 @@ resource_of(const struct policy *p, const struct fw_elem *e)
 			return (int)i;
 	}
 	return -1;
-}
-
-static const struct agent *
-agent_of(const struct engine *g, uint64_t id64)
-{
-	uint8_t id[KEY_ID_LEN];
-
-	for (int i = 0; i < KEY_ID_LEN; i++)
-		id[i] = (uint8_t)(id64 >> (8 * i));
-	return g->agents ? agentdb_find(g->agents, id) : NULL;
 }
 
 /* 1 if the agent may no longer hold this opening under the current policy. */

@@ -187,6 +187,32 @@ keycache_get(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
 }
 
 size_t
+keycache_prune(struct keycache *kc,
+    int (*keep)(uint64_t id64, const uint8_t pk[KEY_PK_LEN], void *arg), void *arg)
+{
+	size_t n = 0, at;
+
+	for (size_t k = 0; k < kc->n; k++) {
+		if (!keep(kc->st[k].id, kc->st[k].pk, arg))
+			continue;
+		if (n != k)
+			kc->st[n] = kc->st[k];
+		n++;
+	}
+	if (n == kc->n)
+		return 0;
+	sodium_memzero(&kc->st[n], (kc->n - n) * sizeof(*kc->st));
+	memset(kc->idx, 0, (kc->mask + 1) * sizeof(*kc->idx));
+	for (size_t k = 0; k < n; k++) {
+		(void)lookup(kc, kc->st[k].id, &at);
+		kc->idx[at] = (uint32_t)k + 1;
+	}
+	at = kc->n - n;
+	kc->n = n;
+	return at;
+}
+
+size_t
 keycache_count(const struct keycache *kc)
 {
 	return kc->n;

@@ -5,8 +5,10 @@
  * Per-agent runtime state: the knock key (X25519, a scalar multiplication:
  * derived by worker threads after the load, in the background, or on the
  * agent's first knock if that comes sooner; then cached) and the agent's
- * rate-limit bucket. Kept apart from the agent database, so a reload keeps
- * it; an entry whose public key changed is derived again.
+ * rate-limit bucket. Kept apart from the agent database: a reload keeps the
+ * states of agents that may still knock and wipes the others' (agents that
+ * come and go do not pile up); an entry whose public key changed is derived
+ * again.
  */
 
 #include <stddef.h>
@@ -46,6 +48,12 @@ int keycache_derive(const struct keycache *kc, const uint8_t pk[KEY_PK_LEN],
     uint8_t key[KEY_SESSION_LEN]);
 struct agent_state *keycache_put(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
     const uint8_t pk[KEY_PK_LEN], const uint8_t key[KEY_SESSION_LEN]);
+
+/* Keep only the states keep() says yes to (by id64 and public key); the
+ * others' keys are wiped. Pointers to states are invalid afterwards. The
+ * number dropped. */
+size_t keycache_prune(struct keycache *kc,
+    int (*keep)(uint64_t id64, const uint8_t pk[KEY_PK_LEN], void *arg), void *arg);
 
 /* Knock keys cached. */
 size_t keycache_count(const struct keycache *kc);

@@ -356,7 +356,8 @@ usable_agents(void)
 }
 
 /* With workers, knock keys are derived ahead of first knocks: every usable
- * agent's after the load, a new agent's after a reload. Then a forgery
+ * agent's after the load, a new agent's after a reload; a removed agent's is
+ * dropped by the reload. Then a forgery
  * under the key id of an agent that never knocked is refused on the loop,
  * at once. Switched off, none is derived ahead. */
 static void
@@ -369,6 +370,7 @@ test_warm_up(void)
 	struct engine *g;
 	long usable;
 	size_t n;
+	char path[PATH_MAX + 16];
 
 	make_agent("quiet", "dev", 0, 0, &quiet);
 	usable = usable_agents();
@@ -400,6 +402,14 @@ test_warm_up(void)
 	n = knock(&late, gpk, util_now_ms(), "web", 10, q);
 	T_CHECK((int)feed(g, q, n, "10.10.0.3") == ENGINE_PENDING);
 	T_CHECK(drain_until(g, au, 3) == 3 && audit_count(au, REASON_OK) == 1);
+
+	/* A reload after its agent file is removed: its key is wiped at
+	 * once, and not derived again. */
+	snprintf(path, sizeof(path), "%s/late.ini", cfg.agents);
+	T_CHECK(unlink(path) == 0);
+	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+	T_CHECK(knock_keys(g) == usable);
+	T_CHECK(warm_until(g, usable + 1) == usable);
 	engine_free(g);
 	replay_close(rp);
 	audit_close(au);

@@ -1,7 +1,8 @@
 /*
  * The cache of per-agent knock keys: every agent's key is derived once and
  * found again, across the growth of the array and its hash; a new public
- * key under a known key id is derived again.
+ * key under a known key id is derived again; a prune keeps exactly what it
+ * is told to, keys and buckets intact.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,24 @@
 #define N 3000
 
 static uint8_t pk[N][KEY_PK_LEN], id[N][KEY_ID_LEN];
+
+/* keycache_prune: agents 2, 4, 6... (by key id and public key). */
+static int
+even(uint64_t id64, const uint8_t p[KEY_PK_LEN], void *arg)
+{
+	(void)arg;
+	for (int i = 2; i < N; i += 2)
+		if (keys_id64(id[i]) == id64 && memcmp(pk[i], p, KEY_PK_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+none(uint64_t id64, const uint8_t p[KEY_PK_LEN], void *arg)
+{
+	(void)id64, (void)p, (void)arg;
+	return 0;
+}
 
 int
 main(void)
@@ -89,6 +108,31 @@ main(void)
 		keys_id(zero, zid);
 		T_CHECK(keycache_get(kc, zid, zero) == NULL);
 		T_CHECK(keycache_derive(kc, zero, want) != 0);
+	}
+	/* Pruned to the even agents: the odd ones are gone, the even ones
+	 * keep their key and bucket, and new ones still go in. */
+	{
+		size_t before = keycache_count(kc), kept = (N + 1) / 2 - 1;
+
+		T_CHECK(keycache_prune(kc, even, NULL) == before - kept);
+		T_CHECK(keycache_count(kc) == kept);
+		for (int i = 2; i < N; i++) {
+			s = keycache_find(kc, id[i], pk[i]);
+			if (i % 2 != 0) {
+				bad += s != NULL;
+				continue;
+			}
+			bad += keys_session(gw_sk, pk[i], pk[i], gw_pk, want) != 0 ||
+			    s == NULL || memcmp(s->key, want, sizeof(want)) != 0 ||
+			    s->bucket.last_ms != (uint64_t)i + 1;
+		}
+		T_CHECK(bad == 0);
+		T_CHECK(keycache_prune(kc, even, NULL) == 0);
+		for (int i = 1; i < N; i += 2)
+			bad += keycache_get(kc, id[i], pk[i]) == NULL;
+		T_CHECK(bad == 0 && keycache_count(kc) == before - 2);
+		T_CHECK(keycache_prune(kc, none, NULL) == before - 2 &&
+		    keycache_count(kc) == 0 && keycache_find(kc, id[2], pk[2]) == NULL);
 	}
 	keycache_free(kc);
 	return T_DONE();
