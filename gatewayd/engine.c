@@ -33,6 +33,10 @@
 /* Agents looked at per call for a knock key to derive ahead (up to a few
  * hundred microseconds when all are cached already, as after most reloads). */
 #define WARM_SCAN 1024
+/* Packets in one housekeeping tick (about 100 ms) above which the warm-up
+ * pauses until a quieter tick: under a flood its thread would take what CPU
+ * the flood leaves, and first knocks derive their keys anyway. */
+#define WARM_LOUD 1000
 
 struct engine {
 	const struct gw_config *cfg;
@@ -55,6 +59,9 @@ struct engine {
 	size_t warm_inflight;		/* warm-up jobs not collected yet */
 	size_t warm_done;		/* keys derived ahead in this pass */
 	uint64_t warm_t0_ms;		/* this pass's first job, 0: none yet */
+	uint64_t packets;		/* handled, ever */
+	uint64_t packets_tick;		/* ... at the last engine_tick */
+	int loud;			/* the last tick saw more than WARM_LOUD */
 	uint64_t next_audit_ms;		/* engine_tick: next audit summary */
 };
 
@@ -479,7 +486,7 @@ warm_up(struct engine *g, uint64_t now_ms)
 	size_t n = g->agents != NULL ? agentdb_count(g->agents) : 0;
 	struct verify_job *j = NULL;
 
-	if (!g->warm || g->threads == 0)
+	if (!g->warm || g->threads == 0 || g->loud)
 		return;
 	for (size_t k = 0; k < WARM_SCAN && g->warm_next < n; k++) {
 		const struct agent *a = agentdb_at(g->agents, g->warm_next);
@@ -571,6 +578,7 @@ engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms)
 	struct verify_job *j;
 	struct knock_hdr h;
 
+	g->packets++;
 	/* 2: fixed header. 3: key id. */
 	if (knock_parse_header(k->data, k->len, &h) != 0)
 		return refuse(g, &rec, REASON_MALFORMED, now_ms);
@@ -667,6 +675,8 @@ void
 engine_tick(struct engine *g, uint64_t now_ms)
 {
 	openings_sweep(g->open, now_ms);
+	g->loud = g->packets - g->packets_tick > WARM_LOUD;
+	g->packets_tick = g->packets;
 	warm_up(g, now_ms);
 	if (now_ms >= g->next_audit_ms || now_ms + 2000 < g->next_audit_ms) {
 		g->next_audit_ms = now_ms + 1000;

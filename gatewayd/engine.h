@@ -58,7 +58,8 @@ int engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms);
 
 /* Derive agents' knock keys ahead of their first knock, on a thread that
  * runs only on idle CPU time, after every start and reload (on by default;
- * a no-op without workers). Continued by engine_drain and engine_tick. */
+ * a no-op without workers; paused while engine_tick sees a flood).
+ * Continued by engine_drain and engine_tick. */
 void engine_set_warm(struct engine *g, int on);
 
 /* May the loop verify the next knock itself when no worker is busy? Yes for

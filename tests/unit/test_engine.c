@@ -359,7 +359,7 @@ usable_agents(void)
  * agent's after the load, a new agent's after a reload; a removed agent's is
  * dropped by the reload. Then a forgery
  * under the key id of an agent that never knocked is refused on the loop,
- * at once. Switched off, none is derived ahead. */
+ * at once. Switched off, or during a flood, none is derived ahead. */
 static void
 test_warm_up(void)
 {
@@ -383,7 +383,18 @@ test_warm_up(void)
 		usleep(1000);
 	}
 	T_CHECK(knock_keys(g) == 0);
+	/* On: but a flood (over 1,000 packets in a tick) pauses it until a
+	 * quieter tick. */
+	for (int i = 0; i < 1001; i++)
+		(void)feed(g, (const uint8_t *)"x", 1, "10.11.0.1");
+	engine_tick(g, util_now_ms());
 	engine_set_warm(g, 1);
+	for (int i = 0; i < 20; i++) {
+		engine_drain(g, util_now_ms());
+		usleep(1000);
+	}
+	T_CHECK(knock_keys(g) == 0);
+	engine_tick(g, util_now_ms());
 	T_CHECK(usable > 200 && warm_until(g, usable) == usable);
 	forger = quiet;
 	randombytes_buf(forger.key, sizeof(forger.key));
