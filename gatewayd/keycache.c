@@ -190,7 +190,7 @@ size_t
 keycache_prune(struct keycache *kc,
     int (*keep)(uint64_t id64, const uint8_t pk[KEY_PK_LEN], void *arg), void *arg)
 {
-	size_t n = 0, at;
+	size_t n = 0, at, dropped;
 
 	for (size_t k = 0; k < kc->n; k++) {
 		if (!keep(kc->st[k].id, kc->st[k].pk, arg))
@@ -207,9 +207,9 @@ keycache_prune(struct keycache *kc,
 		(void)lookup(kc, kc->st[k].id, &at);
 		kc->idx[at] = (uint32_t)k + 1;
 	}
-	at = kc->n - n;
+	dropped = kc->n - n;
 	kc->n = n;
-	return at;
+	return dropped;
 }
 
 size_t

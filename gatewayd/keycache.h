@@ -3,12 +3,12 @@
 
 /*
  * Per-agent runtime state: the knock key (X25519, a scalar multiplication:
- * derived by worker threads after the load, in the background, or on the
- * agent's first knock if that comes sooner; then cached) and the agent's
- * rate-limit bucket. Kept apart from the agent database: a reload keeps the
- * states of agents that may still knock and wipes the others' (agents that
- * come and go do not pile up); an entry whose public key changed is derived
- * again.
+ * derived after the load in the background, on a thread that runs only on
+ * idle CPU time, or for the agent's first knock if that comes sooner; then
+ * cached) and the agent's rate-limit bucket. Kept apart from the agent
+ * database: a reload keeps the states of agents that may still knock and
+ * wipes the others' (agents that come and go do not pile up); an entry whose
+ * public key changed is derived again.
  */
 
 #include <stddef.h>

@@ -110,27 +110,40 @@ verify(struct verify_job *j)
 	j->ok = knock_verify_sig(j->pkt, j->len, j->pk) == 0;
 }
 
-static void *
-worker(void *arg)
+/* A thread's loop: knocks from todo (a worker), or warm-up jobs from later
+ * (the warm-up thread). */
+static void
+serve(struct verifier *v, int warm)
 {
-	struct verifier *v = arg;
+	struct queue *q = warm ? &v->later : &v->todo;
+	pthread_cond_t *more = warm ? &v->warm_work : &v->work;
 	struct verify_job *j;
 
 	pthread_mutex_lock(&v->lock);
 	for (;;) {
-		while (!v->stop && v->todo.head == NULL)
-			pthread_cond_wait(&v->work, &v->lock);
+		while (!v->stop && q->head == NULL)
+			pthread_cond_wait(more, &v->lock);
 		if (v->stop)
 			break;
-		j = pop(&v->todo);
-		v->queued--;
-		v->queued_first -= j->kc != NULL;
+		j = pop(q);
+		if (warm) {
+			v->queued_warm--;
+		} else {
+			v->queued--;
+			v->queued_first -= j->kc != NULL;
+		}
 		pthread_mutex_unlock(&v->lock);
 		verify(j);
 		pthread_mutex_lock(&v->lock);
 		finished(v, j);
 	}
 	pthread_mutex_unlock(&v->lock);
+}
+
+static void *
+worker(void *arg)
+{
+	serve(arg, 0);
 	return NULL;
 }
 
@@ -141,25 +154,10 @@ worker(void *arg)
 static void *
 warmer(void *arg)
 {
-	struct verifier *v = arg;
 	struct sched_param sp = { 0 };
-	struct verify_job *j;
 
 	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-	pthread_mutex_lock(&v->lock);
-	for (;;) {
-		while (!v->stop && v->later.head == NULL)
-			pthread_cond_wait(&v->warm_work, &v->lock);
-		if (v->stop)
-			break;
-		j = pop(&v->later);
-		v->queued_warm--;
-		pthread_mutex_unlock(&v->lock);
-		verify(j);
-		pthread_mutex_lock(&v->lock);
-		finished(v, j);
-	}
-	pthread_mutex_unlock(&v->lock);
+	serve(arg, 1);
 	return NULL;
 }
 
