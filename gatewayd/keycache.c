@@ -79,6 +79,19 @@ keycache_free(struct keycache *kc)
 	free(kc);
 }
 
+/* Put states 0..n-1 into an empty hash (mask + 1 slots). */
+static void
+index_states(const struct agent_state *st, size_t n, uint32_t *idx, size_t mask)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t j;
+
+		for (j = st[k].id & mask; idx[j] != 0; j = (j + 1) & mask)
+			;
+		idx[j] = (uint32_t)k + 1;
+	}
+}
+
 /* Room for one more state: the array and the hash both double. */
 static int
 grow(struct keycache *kc)
@@ -94,13 +107,7 @@ grow(struct keycache *kc)
 		return -1;
 	}
 	memcpy(t, kc->st, kc->n * sizeof(*t));
-	for (size_t k = 0; k < kc->n; k++) {
-		size_t j;
-
-		for (j = t[k].id & mask; idx[j] != 0; j = (j + 1) & mask)
-			;
-		idx[j] = (uint32_t)k + 1;
-	}
+	index_states(t, kc->n, idx, mask);
 	free_states(kc->st, kc->capst);
 	lock_states(t, cap);
 	free(kc->idx);
@@ -190,7 +197,7 @@ size_t
 keycache_prune(struct keycache *kc,
     int (*keep)(uint64_t id64, const uint8_t pk[KEY_PK_LEN], void *arg), void *arg)
 {
-	size_t n = 0, at, dropped;
+	size_t n = 0, dropped;
 
 	for (size_t k = 0; k < kc->n; k++) {
 		if (!keep(kc->st[k].id, kc->st[k].pk, arg))
@@ -203,10 +210,7 @@ keycache_prune(struct keycache *kc,
 		return 0;
 	sodium_memzero(&kc->st[n], (kc->n - n) * sizeof(*kc->st));
 	memset(kc->idx, 0, (kc->mask + 1) * sizeof(*kc->idx));
-	for (size_t k = 0; k < n; k++) {
-		(void)lookup(kc, kc->st[k].id, &at);
-		kc->idx[at] = (uint32_t)k + 1;
-	}
+	index_states(kc->st, n, kc->idx, kc->mask);
 	dropped = kc->n - n;
 	kc->n = n;
 	return dropped;

@@ -33,9 +33,10 @@ struct verify_job {
 	struct knock_hdr h;
 	uint8_t plain[KNOCK_BODY_MAX];
 	struct spa_addr src;
-	/* Set: the agent's first knock. The worker derives its knock key into
-	 * key, opens the body (the symmetric check) and checks the signature
-	 * only if that passed. Wiped when the job is put back. */
+	/* Set: the agent's first knock (or, with warm, no knock at all). The
+	 * worker derives its knock key into key, opens the body (the symmetric
+	 * check) and checks the signature only if that passed. Wiped when the
+	 * job is put back. */
 	const struct keycache *kc;
 	uint8_t key[KEY_SESSION_LEN];
 	int warm;			/* no knock: derive the key only */
