@@ -297,6 +297,23 @@ def summarize(tree):
             if "verify" in s and u["ok_per_s"]:
                 u["ratio_to_two_core_ceiling"] = round(u["ok_per_s"] / s["verify"]["two_core_ceiling"], 3)
             s["throughput_sustained"] = u
+    # Every core at once, just before and after every throughput run and
+    # step: what two cores really do together here, against twice one
+    # core's best sample.
+    allc = [v for r in thr + [st for x in sus for k, st in x.items()
+                              if k.startswith("step") and isinstance(st, dict)]
+            for k in ("ceiling_before", "ceiling_after") for v in [r.get(k)]
+            if isinstance(v, (int, float)) and v > 0]
+    # The ceiling the target names: their median over the invocation (one
+    # sample next to a run follows the machine's second-to-second noise).
+    if allc and "verify" in s:
+        pm = med(allc)
+        s["verify"]["parallel_samples"] = allc
+        s["verify"]["parallel_median"] = round(pm)
+        s["verify"]["parallel_over_twice_one"] = round(pm / s["verify"]["two_core_ceiling"], 3)
+        for key in ("throughput_spa", "throughput_sustained"):
+            if s.get(key, {}).get("ok_per_s"):
+                s[key]["ratio_to_parallel_ceiling"] = round(s[key]["ok_per_s"] / pm, 3)
     for mode in FLOODS:
         f = get(tree, "flood." + mode)
         if not isinstance(f, dict):
@@ -355,11 +372,14 @@ def targets(s):
     add("knock-to-open p50", "< 300 us", L.get("p50_us"), (L.get("p50_us") or 1e9) < 300, "us")
     add("knock-to-open p99", "< 2000 us", L.get("p99_us"), (L.get("p99_us") or 1e9) < 2000, "us")
     T = s.get("throughput_spa", {})
-    add("valid knocks / ceiling, sender at top rate", ">= 0.70",
-        T.get("ratio_to_two_core_ceiling"), (T.get("ratio_to_two_core_ceiling") or 0) >= 0.7)
+    # The ceiling of the target: both cores verifying at once, the median of
+    # the samples around the runs (older results: twice one core's best).
+    def ratio(x):
+        return x.get("ratio_to_parallel_ceiling", x.get("ratio_to_two_core_ceiling"))
+    add("valid knocks / two-core ceiling, sender at top rate", ">= 0.70",
+        ratio(T), (ratio(T) or 0) >= 0.7)
     U = s.get("throughput_sustained", {})
-    add("  the same, sender paced, none lost", ">= 0.70",
-        U.get("ratio_to_two_core_ceiling"), (U.get("ratio_to_two_core_ceiling") or 0) >= 0.7)
+    add("  the same, sender paced, none lost", ">= 0.70", ratio(U), (ratio(U) or 0) >= 0.7)
     F = s.get("flood_forged", {})
     R = s.get("flood_random", {})
     wide = [s["flood_forged_wide"]] if "flood_forged_wide" in s else []
@@ -455,12 +475,17 @@ def table(tree, s, tg):
             " ".join(fmt(x) for x in V["samples"]))))
         rows.append(("  one knock again and again (not the ceiling)", "%s/s median; distinct/same %s" % (
             fmt(V["same_knock_per_s"]), fmt(V["distinct_over_same"]))))
+        if "parallel_median" in V:
+            rows.append(("  both cores at once, around each run", "%s/s median, %s of twice one core  (%s to %s)" % (
+                fmt(V["parallel_median"]), fmt(V["parallel_over_twice_one"]),
+                fmt(min(V["parallel_samples"])), fmt(max(V["parallel_samples"])))))
     T = s.get("throughput_spa")
     if T:
-        rows.append(("valid knocks accepted/s, sender at top rate", "%s (%s of ceiling, %s of one core; "
-                     "CPU engine %s%% + privileged %s%%)" % (fmt(T["ok_per_s"]), fmt(T.get("ratio_to_two_core_ceiling")),
-                                          fmt(T.get("ratio_to_one_core")), fmt(T.get("engine_cpu_pct")),
-                                          fmt(T.get("parent_cpu_pct")))))
+        rows.append(("valid knocks accepted/s, sender at top rate", "%s (%s of both cores at once, %s of "
+                     "twice one, %s of one core; CPU engine %s%% + privileged %s%%)" % (
+                         fmt(T["ok_per_s"]), fmt(T.get("ratio_to_parallel_ceiling")),
+                         fmt(T.get("ratio_to_two_core_ceiling")), fmt(T.get("ratio_to_one_core")),
+                         fmt(T.get("engine_cpu_pct")), fmt(T.get("parent_cpu_pct")))))
         rows.append(("  per run: sent / accepted / lost", "%s / %s / %s (%s in a full ring) at %s pps sent; "
                      "first round, paced: %s/s" % (
                          fmt(T["sent_per_run"]), fmt(T["ok_per_run"]), fmt(T["lost_per_run"]),
@@ -472,9 +497,10 @@ def table(tree, s, tg):
             fmt(T.get("engine_sleeps_per_knock")), fmt(T.get("parent_sleeps_per_knock")))))
     U = s.get("throughput_sustained")
     if U:
-        rows.append(("  sustained, sender paced, none lost /s", "%s (%s of ceiling) offered %s pps; "
-                     "CPU us per knock engine %s / privileged %s; sender %s s" % (
-                         fmt(U["ok_per_s"]), fmt(U.get("ratio_to_two_core_ceiling")), fmt(U["offered_pps"]),
+        rows.append(("  sustained, sender paced, none lost /s", "%s (%s of both cores at once, %s of twice "
+                     "one) offered %s pps; CPU us per knock engine %s / privileged %s; sender %s s" % (
+                         fmt(U["ok_per_s"]), fmt(U.get("ratio_to_parallel_ceiling")),
+                         fmt(U.get("ratio_to_two_core_ceiling")), fmt(U["offered_pps"]),
                          fmt(U["engine_cpu_us_per_knock"]), fmt(U["parent_cpu_us_per_knock"]),
                          fmt(U["sender_cpu_s"]))))
     O = s.get("offline")
