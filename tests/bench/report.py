@@ -214,6 +214,10 @@ def summarize(tree):
     fl0 = get(tree, "latency.floor")
     if isinstance(fl0, dict):
         s["latency_floor"] = {k: fl0.get(k) for k in ("p50_us", "p99_us", "n")}
+        # The gateway's own share of the latency: what the machine's wake-ups
+        # and veth path take varies by several times from hour to hour.
+        if s.get("latency_spa", {}).get("p50_us") and fl0.get("p50_us"):
+            s["latency_floor"]["spa_p50_above_us"] = round(s["latency_spa"]["p50_us"] - fl0["p50_us"])
     off = runs(tree, "offline")
     if off:
         s["offline"] = {"ok_per_s": med([r.get("ok_per_s") for r in off]),
@@ -466,8 +470,9 @@ def table(tree, s, tg):
         rows.append(("  first knock of an agent p50/p90/p99/max us", "%s / %s / %s / %s  (%s lost)" % (
             fmt(Lf["p50_us"]), fmt(Lf["p90_us"]), fmt(Lf["p99_us"]), fmt(Lf["max_us"]), Lf["lost"])))
     if "latency_floor" in s:
-        rows.append(("  floor: opening already there p50/p99 us", "%s / %s" % (
-            fmt(s["latency_floor"]["p50_us"]), fmt(s["latency_floor"]["p99_us"]))))
+        fl = s["latency_floor"]
+        rows.append(("  floor: opening already there p50/p99 us", "%s / %s; p50 above it: %s us" % (
+            fmt(fl["p50_us"]), fmt(fl["p99_us"]), fmt(fl.get("spa_p50_above_us")))))
     V = s.get("verify")
     if V:
         rows.append(("Ed25519 verify/s per core (ceiling x2)", "%s -> %s  (samples %s)" % (
