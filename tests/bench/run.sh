@@ -191,7 +191,7 @@ scenario_verify() {
 # ceiling_now KEY: the two-core ceiling at this moment, every core verifying
 # at once (bench_verify --all-cores), taken just before and just after each
 # throughput run: on a shared machine what two cores do together moves from
-# minute to minute, and is less than twice what one does alone.
+# second to second, and is less than twice what one does alone.
 ceiling_now() {
 	local line
 	line=$("$BB/bench_verify" --all-cores --ms "$BENCH_CEIL_MS") ||
@@ -330,10 +330,10 @@ scenario_throughput() {
 
 # Sustained throughput: the sender paced, stepping the rate up by 5% of the
 # ceiling (twice one core's best sample so far) from 55% to 100%, until a
-# step loses or refuses a knock; the last
-# step in which every knock sent was accepted is the run's sustained rate
-# (offered = accepted). At the top rate above, the sender is itself one more
-# busy thread on the same two cores; paced, it takes a small share of one.
+# step loses or refuses a knock; the last step in which every knock sent was
+# accepted is the run's sustained rate (offered = accepted). At the top rate
+# above, the sender is itself one more busy thread on the same two cores;
+# paced, it takes a small share of one.
 scenario_sustained() {
 	local off=$1 n=$(( BENCH_AGENTS * BENCH_ROUNDS )) r pct rate p ceil steps sent ok
 	ceil=$(awk '$1 ~ /\.verify_per_s$/ && $2 > m {m = $2} END {printf "%d", 2 * m}' "$RES")
