@@ -12,6 +12,8 @@ int util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Wall clock in milliseconds and seconds since the epoch. */
 uint64_t util_now_ms(void);
+/* The same clock in microseconds. */
+uint64_t util_now_us(void);
 /* Monotonic clock in milliseconds. */
 uint64_t util_mono_ms(void);
 

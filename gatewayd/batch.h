@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "audit.h"
 #include "fw.h"
@@ -25,13 +26,20 @@ void batch_free(struct batch *b);
 int batch_full(const struct batch *b, size_t n);
 
 /* Queue a grant of agent id: its n elements and its audit record (copied;
- * the resource names it points to must stay valid until batch_commit). */
+ * the resource names it points to must stay valid until batch_commit);
+ * arrived_us: when its knock came in (0: unknown). */
 void batch_add(struct batch *b, const uint8_t id[KEY_ID_LEN],
-    const struct fw_elem *e, size_t n, const struct audit_rec *rec);
+    const struct fw_elem *e, size_t n, const struct audit_rec *rec,
+    uint64_t arrived_us);
 
 /* Commit what is queued (fw NULL: decide only) and empty the batch; 0, or
- * -1 if the firewall refused it (every grant was audited as such). */
+ * -1 if the firewall refused it (every grant was audited as such). Each
+ * grant committed whose arrival is known adds the time from its knock's
+ * arrival to the commit's end to the histogram below. */
 int batch_commit(struct batch *b, struct fw *fw, struct openings *o,
     struct audit *a, uint64_t now_ms);
+
+/* That histogram, in the metrics' text format (spa_knock_open_seconds). */
+void batch_write_metrics(const struct batch *b, FILE *f);
 
 #endif

@@ -244,8 +244,12 @@ on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 
 	if (h->caplen != h->len)
 		return;			/* truncated: not a knock */
-	if (capture_parse(c->dlt, bytes, h->caplen, c->port, &k) == 0)
-		c->fn(&k, c->arg);
+	if (capture_parse(c->dlt, bytes, h->caplen, c->port, &k) != 0)
+		return;
+	if (!c->offline && h->ts.tv_sec > 0 && h->ts.tv_usec >= 0)
+		k.arrived_us = (uint64_t)h->ts.tv_sec * 1000000u +
+		    (uint64_t)h->ts.tv_usec;
+	c->fn(&k, c->arg);
 }
 
 int

@@ -18,6 +18,9 @@ struct knock_pkt {
 	uint16_t sport;
 	const uint8_t *data;		/* UDP payload */
 	size_t len;
+	/* When the kernel took it in (capture timestamp, microseconds since
+	 * the Unix epoch); 0: unknown (read from a file). */
+	uint64_t arrived_us;
 };
 
 typedef void (*capture_fn)(const struct knock_pkt *pkt, void *arg);

@@ -355,6 +355,7 @@ engine_write_metrics(struct engine *g, FILE *f)
 	fprintf(f, "# HELP spa_replay_entries Nonces remembered.\n"
 	    "# TYPE spa_replay_entries gauge\nspa_replay_entries %llu\n",
 	    (unsigned long long)replay_size(g->replay));
+	batch_write_metrics(g->batch, f);
 }
 
 static enum reason
@@ -368,7 +369,8 @@ refuse(struct engine *g, struct audit_rec *rec, enum reason r, uint64_t now_ms)
 /* Step 10, queueing 11 and 12: decide, then the opening waits in the batch. */
 static enum reason
 grant(struct engine *g, const struct agent *a, const struct knock_body *b,
-    const struct spa_addr *target, struct audit_rec *rec, uint64_t now_ms)
+    const struct spa_addr *target, struct audit_rec *rec, uint64_t arrived_us,
+    uint64_t now_ms)
 {
 	struct fw_elem e[DECIDE_MAX_GRANT];
 	const char *names[DECIDE_MAX_GRANT];
@@ -405,7 +407,7 @@ grant(struct engine *g, const struct agent *a, const struct knock_body *b,
 	rec->reason = REASON_OK;
 	if (batch_full(g->batch, n))
 		commit(g, now_ms);
-	batch_add(g->batch, a->key_id, e, n, rec);
+	batch_add(g->batch, a->key_id, e, n, rec, arrived_us);
 	return REASON_OK;
 }
 
@@ -470,7 +472,7 @@ finish(struct engine *g, struct verify_job *j, uint64_t now_ms)
 		target = &body.addr;
 	}
 	rec.addr = target;
-	return grant(g, a, &body, target, &rec, now_ms);
+	return grant(g, a, &body, target, &rec, j->arrived_us, now_ms);
 }
 
 /*
@@ -566,6 +568,7 @@ fill(struct verify_job *j, const struct knock_pkt *k, const struct agent *a,
 	memcpy(j->pk, a->pk, KEY_PK_LEN);
 	j->h = *h;
 	j->src = k->src;
+	j->arrived_us = k->arrived_us;
 }
 
 int

@@ -33,6 +33,7 @@ struct verify_job {
 	struct knock_hdr h;
 	uint8_t plain[KNOCK_BODY_MAX];
 	struct spa_addr src;
+	uint64_t arrived_us;		/* knock_pkt's; 0: unknown */
 	/* Set: the agent's first knock (or, with warm, no knock at all). The
 	 * worker derives its knock key into key, opens the body (the symmetric
 	 * check) and checks the signature only if that passed. Wiped when the

@@ -314,6 +314,12 @@ say "# --- results"
 say "# baseline (no flood): $BASE_DELAY"
 for r in "${RESULTS[@]}"; do say "# $r"; done
 say "# daemon counters at the end:"
-metrics | grep -E '^spa_knocks_total' | grep -v ' 0$' | sed 's/^/#   /'
+metrics >"$WORK/m.end"
+grep -E '^spa_knocks_total|^spa_knock_open_seconds' "$WORK/m.end" | grep -v ' 0$' | sed 's/^/#   /'
+# Every knock accepted from the wire has its capture timestamp: the
+# knock-to-open histogram counts each one.
+check "spa_knock_open_seconds counts every accepted knock" sh -c \
+    'test -n "$1" && test "$1" -gt 0 && test "$2" = "$1"' _ \
+    "$(metric "$WORK/m.end" ok)" "$(sed -n 's/^spa_knock_open_seconds_count //p' "$WORK/m.end")"
 check "both daemon processes are alive at the end" both_alive
 daemon_kill TERM || nok "the daemon did not stop on SIGTERM"

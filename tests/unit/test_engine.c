@@ -125,13 +125,21 @@ knock_for(const struct agentkey *k, const char *addr, uint8_t *out)
 	return knock_build(out, &h, &b, k->key, k->sk);
 }
 
+/* A knock from src that the kernel took in at arrived_us (0: unknown). */
 static enum reason
-feed(struct engine *g, const uint8_t *p, size_t len, const char *src)
+feed_at(struct engine *g, const uint8_t *p, size_t len, const char *src,
+    uint64_t arrived_us)
 {
-	struct knock_pkt k = { .data = p, .len = len };
+	struct knock_pkt k = { .data = p, .len = len, .arrived_us = arrived_us };
 
 	addr_parse(src, &k.src);
 	return engine_handle(g, &k, util_now_ms());
+}
+
+static enum reason
+feed(struct engine *g, const uint8_t *p, size_t len, const char *src)
+{
+	return feed_at(g, p, len, src, 0);
 }
 
 static struct engine *
@@ -306,22 +314,84 @@ test_first_knocks(void)
 	audit_close(au);
 }
 
-/* spa_knock_keys in the engine's metrics. */
-static long
-knock_keys(struct engine *g)
+/* The value of the line that starts with name and a space in the engine's
+ * metrics; -1 if there is none. */
+static double
+metric(struct engine *g, const char *name)
 {
-	char *buf = NULL;
+	char *buf = NULL, key[128];
 	size_t len = 0;
-	long n = -1;
+	double v = -1;
 	FILE *f = open_memstream(&buf, &len);
 	const char *p;
 
 	engine_write_metrics(g, f);
 	fclose(f);
-	if ((p = strstr(buf, "\nspa_knock_keys ")) != NULL)
-		n = atol(p + strlen("\nspa_knock_keys "));
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if ((p = strstr(buf, key)) != NULL)
+		v = atof(p + strlen(key));
 	free(buf);
-	return n;
+	return v;
+}
+
+static long
+knock_keys(struct engine *g)
+{
+	return (long)metric(g, "spa_knock_keys");
+}
+
+#define OPEN_BUCKET(le) "spa_knock_open_seconds_bucket{le=\"" le "\"}"
+
+/* spa_knock_open_seconds: a granted knock whose arrival is known counts, by
+ * the time from its arrival to the commit's end; one of unknown arrival, a
+ * refused one and one the firewall refused do not. */
+static void
+test_open_histogram(const struct agentkey *k)
+{
+	struct fw bad = { &refuse_ops, NULL }, good = { &count_ops, NULL };
+	struct audit *au = audit_open(cfg.audit);
+	struct replay *rp = replay_open(cfg.state, cfg.clock_skew * 2000);
+	struct engine *g = engine_new(&cfg, gsk, gpk, &good, au, rp);
+	uint8_t p[KNOCK_MAX_LEN];
+	size_t n;
+
+	engine_set_policy(g, policy_load(cfg.policy), util_now_ms());
+	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+	T_CHECK(metric(g, "spa_knock_open_seconds_count") == 0);
+	usleep(2000);		/* past the replay floor of the start */
+	/* Taken in 3 ms ago: above the 2 ms bucket, whatever the machine. */
+	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
+	T_CHECK(feed_at(g, p, n, "10.4.0.1", util_now_us() - 3000) == REASON_OK);
+	engine_drain(g, util_now_ms());
+	T_CHECK(metric(g, "spa_knock_open_seconds_count") == 1);
+	T_CHECK(metric(g, OPEN_BUCKET("0.002")) == 0);
+	T_CHECK(metric(g, OPEN_BUCKET("+Inf")) == 1);
+	T_CHECK(metric(g, "spa_knock_open_seconds_sum") >= 0.003);
+	/* The same knock again: refused (replay), not counted. */
+	T_CHECK(feed_at(g, p, n, "10.4.0.1", util_now_us()) == REASON_REPLAY);
+	/* Arrived "later" than now (the clock stepped back): no time at all. */
+	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
+	T_CHECK(feed_at(g, p, n, "10.4.0.2", util_now_us() + 10000000) == REASON_OK);
+	/* Unknown arrival (a capture file): not counted. */
+	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
+	T_CHECK(feed_at(g, p, n, "10.4.0.3", 0) == REASON_OK);
+	engine_drain(g, util_now_ms());
+	T_CHECK(metric(g, "spa_knock_open_seconds_count") == 2);
+	T_CHECK(metric(g, OPEN_BUCKET("0.0001")) == 1);
+	T_CHECK(metric(g, OPEN_BUCKET("0.002")) == 1);
+	T_CHECK(metric(g, OPEN_BUCKET("+Inf")) == 2);
+	engine_free(g);
+	/* The firewall refused it: no opening, nothing counted. */
+	g = engine_new(&cfg, gsk, gpk, &bad, au, rp);
+	engine_set_policy(g, policy_load(cfg.policy), util_now_ms());
+	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+	usleep(2000);
+	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
+	T_CHECK(feed_at(g, p, n, "10.4.0.4", util_now_us()) == REASON_FIREWALL_ERROR);
+	T_CHECK(metric(g, "spa_knock_open_seconds_count") == 0);
+	engine_free(g);
+	replay_close(rp);
+	audit_close(au);
 }
 
 /* Drain as the daemon's loop does (woken by the engine's fd, or every
@@ -645,6 +715,7 @@ main(void)
 
 	test_first_knocks();
 	test_warm_up();
+	test_open_histogram(&bob);
 
 	/* The audit log holds JSON lines with the reasons, and no secret. */
 	snprintf(cmd, sizeof(cmd), "grep -c '\"reason\":\"ok\"' %s", cfg.audit);
