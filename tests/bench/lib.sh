@@ -308,7 +308,10 @@ metrics() {
 	    /^spa_knocks_total\{reason="[a-z_]*"\} [0-9]+$/ {
 		split($1, f, "\""); print f[2], $2 }
 	    /^spa_capture_dropped_total/ { drop += $2 }
-	    END { print "@ring_dropped", drop + 0 }'
+	    /^spa_knock_open_seconds_sum / { os = $2 }
+	    /^spa_knock_open_seconds_count / { oc = $2 }
+	    END { print "@ring_dropped", drop + 0
+		printf "@open_us %.0f\n@opened %d\n", os * 1e6, oc }'
 }
 
 # gauge DIR NAME: one gauge of the daemon's metrics (spa_openings...), or -1.
@@ -318,7 +321,8 @@ gauge() {
 }
 
 # metrics_delta PREFIX BEFORE AFTER: PREFIX.metrics.REASON and .total (the
-# knocks decided), and PREFIX.ring_dropped.
+# knocks decided), PREFIX.ring_dropped, and PREFIX.opened and .open_us (the
+# knocks the daemon timed from arrival to commit, and their time in all).
 metrics_delta() {
 	awk -v p="$1" 'NR == FNR { b[$1] = $2; next }
 	    /^@/ { print p "." substr($1, 2), $2 - b[$1]; next }

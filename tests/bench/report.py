@@ -198,6 +198,14 @@ def scale_summary(tree):
     return o
 
 
+def daemon_mean(rs):
+    """Median over runs of the daemon's own mean time from a knock's arrival
+    to its commit (spa_knock_open_seconds), us; None without it."""
+    return med([r["open_us"] / r["opened"] for r in rs
+                if isinstance(r.get("opened"), int) and r["opened"] > 0
+                and isinstance(r.get("open_us"), (int, float))])
+
+
 def summarize(tree):
     s = {}
     lat = runs(tree, "latency", "spa")
@@ -206,11 +214,13 @@ def summarize(tree):
                             for k in ("p50_us", "p90_us", "p99_us", "max_us", "mean_us")}
         s["latency_spa"]["lost"] = sum(r.get("lost", 0) for r in lat)
         s["latency_spa"]["knocks"] = sum(r.get("n", 0) for r in lat)
+        s["latency_spa"]["daemon_mean_us"] = daemon_mean(lat)
     lf = runs(tree, "latency", "spa_first")
     if lf:
         s["latency_spa_first"] = {k: med([r.get(k) for r in lf])
                                   for k in ("p50_us", "p90_us", "p99_us", "max_us", "mean_us")}
         s["latency_spa_first"]["lost"] = sum(r.get("lost", 0) for r in lf)
+        s["latency_spa_first"]["daemon_mean_us"] = daemon_mean(lf)
     fl0 = get(tree, "latency.floor")
     if isinstance(fl0, dict):
         s["latency_floor"] = {k: fl0.get(k) for k in ("p50_us", "p99_us", "n")}
@@ -473,6 +483,10 @@ def table(tree, s, tg):
         fl = s["latency_floor"]
         rows.append(("  floor: opening already there p50/p99 us", "%s / %s; p50 above it: %s us" % (
             fmt(fl["p50_us"]), fmt(fl["p99_us"]), fmt(fl.get("spa_p50_above_us")))))
+    if s.get("latency_spa", {}).get("daemon_mean_us") is not None:
+        rows.append(("  in the daemon, arrival to commit, mean us", "%s; first knocks %s" % (
+            fmt(s["latency_spa"]["daemon_mean_us"]),
+            fmt(s.get("latency_spa_first", {}).get("daemon_mean_us")))))
     V = s.get("verify")
     if V:
         rows.append(("Ed25519 verify/s per core (ceiling x2)", "%s -> %s  (samples %s)" % (

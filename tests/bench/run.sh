@@ -204,15 +204,19 @@ ceiling_now() {
 # lat_run PREFIX AGENT AGENTS SRC COUNT GAP_US OUTFILE [WARM]: COUNT knocks,
 # sample k from its own configured source LAT_BASE+SRC+k, by agent AGENT+k
 # (AGENTS 0: a fresh agent each) or by AGENTS agents taking turns from
-# AGENT; WARM: they knock once first, from the agent's main address.
+# AGENT; WARM: they knock once first, from the agent's main address. The
+# daemon's own timing of them (spa_knock_open_seconds) goes with the run.
 lat_run() {
 	local line extra=()
+	metrics "$DIR" >"$WORK/lm0"
 	[ "$3" -gt 0 ] && extra+=(--agents "$3")
 	[ -n "${8:-}" ] && extra+=(--warm-src "$AG_IP")
 	line=$(ag "$BB/bench_lat" spa --creds "$WORK/creds.bin" --first "$2" \
 	    --count "$5" --gw "$GW_IP" --src-base "$(ip_add "$LAT_BASE" "$4")" \
 	    --gap-us "$6" --retry-us "$BENCH_RETRY_US" --timeout-ms 1000 \
 	    --out "$7" "${extra[@]}") || die "bench_lat failed"
+	metrics "$DIR" >"$WORK/lm1"
+	metrics_delta "$1" "$WORK/lm0" "$WORK/lm1"
 	put_kv "$1" "$line"
 	say "    $1: $line"
 }
