@@ -31,21 +31,18 @@ util_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 }
 
 uint64_t
-util_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-uint64_t
 util_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+util_now_ms(void)
+{
+	return util_now_us() / 1000;
 }
 
 uint64_t
