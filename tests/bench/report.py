@@ -198,6 +198,12 @@ def scale_summary(tree):
     return o
 
 
+def steps_of(run):
+    """A paced run's steps, by the rate offered."""
+    return sorted((v for k, v in run.items() if k.startswith("step") and isinstance(v, dict)),
+                  key=lambda v: v.get("offered_pct", 0))
+
+
 def daemon_mean(rs):
     """Median over runs of the daemon's own mean time from a knock's arrival
     to its commit (spa_knock_open_seconds), us; None without it."""
@@ -293,9 +299,7 @@ def summarize(tree):
     if sus:
         best = []
         for r in sus:
-            steps = sorted((v for k, v in r.items() if k.startswith("step") and isinstance(v, dict)),
-                           key=lambda v: v.get("offered_pct", 0))
-            clean = [v for v in steps if v.get("sent") and counted(v)[1] == v.get("sent")]
+            clean = [v for v in steps_of(r) if v.get("sent") and counted(v)[1] == v.get("sent")]
             if clean:
                 best.append(clean[-1])
         if best:
@@ -314,10 +318,11 @@ def summarize(tree):
     # Every core at once, just before and after every throughput run and
     # step: what two cores really do together here, against twice one
     # core's best sample.
-    allc = [v for r in thr + [st for x in sus for k, st in x.items()
-                              if k.startswith("step") and isinstance(st, dict)]
-            for k in ("ceiling_before", "ceiling_after") for v in [r.get(k)]
-            if isinstance(v, (int, float)) and v > 0]
+    allc = []
+    for r in thr + [st for x in sus for st in steps_of(x)]:
+        for k in ("ceiling_before", "ceiling_after"):
+            if isinstance(r.get(k), (int, float)) and r[k] > 0:
+                allc.append(r[k])
     # The ceiling the target names: their median over the invocation (one
     # sample next to a run follows the machine's second-to-second noise).
     if allc and "verify" in s:
