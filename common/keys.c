@@ -28,6 +28,13 @@ keys_id64(const uint8_t id[KEY_ID_LEN])
 	return v;
 }
 
+void
+keys_id_unpack(uint64_t id64, uint8_t id[KEY_ID_LEN])
+{
+	for (int i = 0; i < KEY_ID_LEN; i++)
+		id[i] = (uint8_t)(id64 >> (8 * i));
+}
+
 int
 keys_session(const uint8_t my_sk[KEY_SK_LEN], const uint8_t peer_pk[KEY_PK_LEN],
     const uint8_t agent_pk[KEY_PK_LEN], const uint8_t gw_pk[KEY_PK_LEN],

@@ -16,6 +16,8 @@ void keys_id(const uint8_t pk[KEY_PK_LEN], uint8_t id[KEY_ID_LEN]);
 
 /* Key id as a uint64 (little-endian read of the 8 bytes), for hashing. */
 uint64_t keys_id64(const uint8_t id[KEY_ID_LEN]);
+/* Its inverse: the 8 bytes of a key id from keys_id64's value. */
+void keys_id_unpack(uint64_t id64, uint8_t id[KEY_ID_LEN]);
 
 /*
  * The knock key shared by one agent and one gateway (PROTOCOL.md, "Knock key"):

@@ -8,7 +8,7 @@
 #include "audit.h"
 #include "diag.h"
 #include "keys.h"
-#include "ratelimit.h"
+#include "bucket.h"
 #include "util.h"
 
 #define REFUSAL_RATE 50		/* lines per second */
@@ -145,6 +145,14 @@ audit_log(struct audit *a, const struct audit_rec *r, uint64_t now_ms)
 		return;
 	}
 	write_rec(a, r, now_ms);
+}
+
+enum reason
+audit_refuse(struct audit *a, struct audit_rec *rec, enum reason r, uint64_t now_ms)
+{
+	rec->reason = r;
+	audit_log(a, rec, now_ms);
+	return r;
 }
 
 void

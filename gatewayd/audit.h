@@ -52,6 +52,10 @@ void audit_close(struct audit *a);
 /* Count and (subject to the refusal budget) write one decision. */
 void audit_log(struct audit *a, const struct audit_rec *r, uint64_t now_ms);
 
+/* audit_log of refusal r for rec (its reason set to r); returns r. */
+enum reason audit_refuse(struct audit *a, struct audit_rec *rec, enum reason r,
+    uint64_t now_ms);
+
 /* Write out the buffered lines (after each burst of knocks). */
 void audit_flush(struct audit *a);
 

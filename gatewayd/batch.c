@@ -1,24 +1,15 @@
+/* SPDX-License-Identifier: ISC */
+/* Grants waiting for the firewall: one batch, then the index and the audit. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
 #include "decide.h"
+#include "log.h"
 #include "privsep.h"
 #include "util.h"
 
 #define MAX_GRANTS 256
-
-/* Buckets of the knock-to-open histogram, microseconds; the latency targets
- * of the benchmarks (300 us, 2 ms, 5 ms) are among them. */
-static const struct {
-	uint64_t us;
-	const char *le;
-} bounds[] = {
-	{ 100, "0.0001" }, { 200, "0.0002" }, { 300, "0.0003" },
-	{ 500, "0.0005" }, { 1000, "0.001" }, { 2000, "0.002" },
-	{ 5000, "0.005" }, { 10000, "0.01" }, { 100000, "0.1" },
-};
-#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
 
 struct pending {
 	char agent[64];
@@ -31,18 +22,27 @@ struct pending {
 };
 
 struct batch {
+	struct fw *fw;
+	struct openings *open;
+	struct audit *audit;
 	struct fw_elem e[PRIV_MAX_ELEMS];
 	size_t ne;
 	struct pending p[MAX_GRANTS];
 	size_t np;
-	/* Knock to opening: counts per bucket (the last: beyond them all). */
-	uint64_t hist[NBOUNDS + 1], hist_count, hist_sum_us;
+	struct hist opened;		/* knock to opening */
 };
 
 struct batch *
-batch_new(void)
+batch_new(struct fw *fw, struct openings *o, struct audit *a)
 {
-	return calloc(1, sizeof(struct batch));
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (b != NULL) {
+		b->fw = fw;
+		b->open = o;
+		b->audit = a;
+	}
+	return b;
 }
 
 void
@@ -51,19 +51,16 @@ batch_free(struct batch *b)
 	free(b);
 }
 
-int
-batch_full(const struct batch *b, size_t n)
-{
-	return b->np == MAX_GRANTS || b->ne + n > PRIV_MAX_ELEMS;
-}
-
 void
 batch_add(struct batch *b, const uint8_t id[KEY_ID_LEN],
     const struct fw_elem *e, size_t n, const struct audit_rec *rec,
-    uint64_t arrived_us)
+    uint64_t arrived_us, uint64_t now_ms)
 {
-	struct pending *p = &b->p[b->np++];
+	struct pending *p;
 
+	if (b->np == MAX_GRANTS || b->ne + n > PRIV_MAX_ELEMS)
+		batch_commit(b, now_ms);
+	p = &b->p[b->np++];
 	util_strlcpy(p->agent, rec->agent, sizeof(p->agent));
 	memcpy(p->id, id, KEY_ID_LEN);
 	p->src = *rec->src;
@@ -83,69 +80,63 @@ batch_add(struct batch *b, const uint8_t id[KEY_ID_LEN],
 	p->arrived_us = arrived_us;
 }
 
-/* A clock stepped back counts as no time at all. */
-static void
-observe(struct batch *b, uint64_t arrived_us, uint64_t now_us)
+/* Index a committed grant's openings: 0, or -1 when the index is out of
+ * memory; the grant's elements are then deleted from the firewall again, so
+ * that none is live unknown to the index. Those of them already indexed
+ * stay there until they expire: a revocation deletes them once more, which
+ * is no error. */
+static int
+index_grant(struct batch *b, const struct pending *p, uint64_t now_ms)
 {
-	uint64_t d = now_us > arrived_us ? now_us - arrived_us : 0;
-	size_t i = 0;
+	for (size_t j = p->from; j < p->to; j++)
+		if (openings_add(b->open, p->id, &b->e[j],
+		    now_ms + b->e[j].timeout_ms) != 0) {
+			log_warn("openings index out of memory: %s's opening "
+			    "withdrawn", p->agent);
+			if (b->fw != NULL && b->fw->ops->del(b->fw->ctx,
+			    &b->e[p->from], p->to - p->from) != 0)
+				log_warn("cannot withdraw %s's opening; it expires "
+				    "in %u s", p->agent, p->rec.duration);
+			return -1;
+		}
+	return 0;
+}
 
-	while (i < NBOUNDS && d > bounds[i].us)
-		i++;
-	b->hist[i]++;
-	b->hist_count++;
-	b->hist_sum_us += d;
+static void
+refused(struct pending *p)
+{
+	p->rec.reason = REASON_FIREWALL_ERROR;
+	p->rec.duration = 0;
+	p->rec.expires_ms = 0;
 }
 
 int
-batch_commit(struct batch *b, struct fw *fw, struct openings *o,
-    struct audit *a, uint64_t now_ms)
+batch_commit(struct batch *b, uint64_t now_ms)
 {
 	uint64_t done_us;
-	int ok;
+	int ok, all = 1;
 
 	if (b->np == 0)
 		return 0;
-	ok = fw == NULL || fw->ops->add(fw->ctx, b->e, b->ne) == 0;
+	ok = b->fw == NULL || b->fw->ops->add(b->fw->ctx, b->e, b->ne) == 0;
 	done_us = util_now_us();
 	for (size_t i = 0; i < b->np; i++) {
 		struct pending *p = &b->p[i];
 
-		if (ok) {
-			if (p->arrived_us != 0)
-				observe(b, p->arrived_us, done_us);
-			for (size_t j = p->from; j < p->to; j++)
-				openings_add(o, p->id, &b->e[j],
-				    now_ms + b->e[j].timeout_ms);
-		} else {
-			p->rec.reason = REASON_FIREWALL_ERROR;
-			p->rec.duration = 0;
-			p->rec.expires_ms = 0;
+		if (!ok || index_grant(b, p, now_ms) != 0) {
+			refused(p);
+			all = 0;
 		}
-		audit_log(a, &p->rec, now_ms);
+		else if (p->arrived_us != 0)
+			hist_observe(&b->opened, p->arrived_us, done_us);
+		audit_log(b->audit, &p->rec, now_ms);
 	}
 	b->ne = b->np = 0;
-	return ok ? 0 : -1;
+	return all ? 0 : -1;
 }
 
-void
-batch_write_metrics(const struct batch *b, FILE *f)
+const struct hist *
+batch_hist(const struct batch *b)
 {
-	uint64_t n = 0;
-
-	fprintf(f, "# HELP spa_knock_open_seconds From a knock's arrival "
-	    "(capture timestamp) to its openings committed to the firewall.\n"
-	    "# TYPE spa_knock_open_seconds histogram\n");
-	for (size_t i = 0; i < NBOUNDS; i++) {
-		n += b->hist[i];
-		fprintf(f, "spa_knock_open_seconds_bucket{le=\"%s\"} %llu\n",
-		    bounds[i].le, (unsigned long long)n);
-	}
-	fprintf(f, "spa_knock_open_seconds_bucket{le=\"+Inf\"} %llu\n"
-	    "spa_knock_open_seconds_sum %llu.%06llu\n"
-	    "spa_knock_open_seconds_count %llu\n",
-	    (unsigned long long)b->hist_count,
-	    (unsigned long long)(b->hist_sum_us / 1000000),
-	    (unsigned long long)(b->hist_sum_us % 1000000),
-	    (unsigned long long)b->hist_count);
+	return &b->opened;
 }

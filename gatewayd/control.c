@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The control socket: requests parsed, dispatched and answered; the client side. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -5,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -116,6 +119,63 @@ control_read(int fd, struct control_req *req, int timeout_ms)
 		return -1;
 	}
 	return 0;
+}
+
+/* One request (fd is closed): the answer, then "ok" or "error: ...". */
+static void
+serve_one(int fd, const struct control_ops *ops, void *arg)
+{
+	struct control_req req;
+	FILE *f;
+	long n;
+
+	if (control_read(fd, &req, 500) != 0 || (f = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return;
+	}
+	switch (req.op) {
+	case CONTROL_RELOAD:
+		if (ops->reload(arg) != 0) {
+			fprintf(f, "error: %s\n", diag_last());
+			goto out;
+		}
+		break;
+	case CONTROL_REVOKE:
+		if ((n = ops->revoke(arg, req.name, req.kill)) < 0) {
+			fprintf(f, "error: no agent '%s'\n", req.name);
+			goto out;
+		}
+		fprintf(f, "%s holds no live opening now", req.name);
+		if (req.kill)
+			fprintf(f, "; %ld connection%s cut", n, n == 1 ? "" : "s");
+		fprintf(f, "\n");
+		break;
+	case CONTROL_OPENINGS:
+		ops->openings(arg, f);
+		break;
+	case CONTROL_AGENTS:
+		ops->agents(arg, f);
+		break;
+	case CONTROL_METRICS:
+		ops->metrics(arg, f);
+		break;
+	}
+	fprintf(f, "ok\n");
+out:
+	fclose(f);		/* closes fd */
+}
+
+void
+control_serve(int lfd, const struct control_ops *ops, void *arg)
+{
+	struct timeval tv = { 1, 0 };
+	int fd;
+
+	/* A client that stops reading must not stall the daemon for long. */
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		serve_one(fd, ops, arg);
+	}
 }
 
 int

@@ -15,6 +15,7 @@
  */
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define CONTROL_MAX_REQ 256
@@ -43,6 +44,21 @@ int control_listen(const char *path, gid_t gid);
 /* Read one request from a connected client, waiting at most timeout_ms;
  * 0 or -1 (the reason has been written to the client). */
 int control_read(int fd, struct control_req *req, int timeout_ms);
+
+/* What the daemon does for each request; the answer goes to f. */
+struct control_ops {
+	int (*reload)(void *arg);	/* 0, or -1 (diag_last() says why) */
+	/* Connections cut, or -1: no such agent. */
+	long (*revoke)(void *arg, const char *name, int kill);
+	void (*openings)(void *arg, FILE *f);
+	void (*agents)(void *arg, FILE *f);
+	void (*metrics)(void *arg, FILE *f);
+};
+
+/* Serve every client waiting on listening socket fd: one request each,
+ * answered through ops, then "ok" or "error: ..."; a client that stops
+ * reading is given up after a second. */
+void control_serve(int fd, const struct control_ops *ops, void *arg);
 
 /* Client side: send one request to the socket at path and copy the answer
  * to out; returns 0 if the last line is "ok", 1 if "error: ...", -1 if the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The daemon: start-up, the privilege split, and one event loop over everything. */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -21,6 +23,7 @@
 #include "capture.h"
 #include "config.h"
 #include "control.h"
+#include "ctlops.h"
 #include "daemon.h"
 #include "daemon_int.h"
 #include "diag.h"
@@ -31,6 +34,7 @@
 #include "notify.h"
 #include "policy.h"
 #include "privsep.h"
+#include "reload.h"
 #include "replay.h"
 #include "util.h"
 
@@ -51,10 +55,7 @@ on_knock(const struct knock_pkt *k, void *arg)
 {
 	struct daemon *d = arg;
 
-	/* Only the burst's first knock to reach the signature check may be
-	 * verified on the loop; the rest go to the workers. */
-	if (engine_handle(d->engine, k, util_now_ms()) == ENGINE_PENDING)
-		engine_set_inline(d->engine, 0);
+	engine_handle(d->engine, k, util_now_ms());
 }
 
 static int
@@ -102,7 +103,7 @@ setup(struct daemon *d, const struct daemon_opts *o)
 	}
 	d->engine = engine_new(&d->cfg, d->sk, d->pk,
 	    o->pcap_file ? NULL : &d->fw, d->audit, d->replay);
-	if (d->engine == NULL || daemon_load_rules(d) != 0)
+	if (d->engine == NULL || reload_rules(d) != 0)
 		return -1;
 	if (o->pcap_file != NULL) {
 		d->cap[d->ncap] = capture_open_file(o->pcap_file, d->cfg.port);
@@ -162,10 +163,8 @@ drain_inotify(int fd)
 }
 
 /*
- * One burst from a capture, in one read of the ring: the first knock that
- * gets to the signature check may be verified on the loop (no thread wake-up
- * on a lone knock's path), the rest go to the workers; then the grants of
- * the burst are committed in one firewall batch.
+ * One burst from a capture, in one read of the ring; then the grants of the
+ * burst are committed in one firewall batch.
  */
 #define BURST_MAX 512
 
@@ -175,7 +174,6 @@ drain_inotify(int fd)
 static void
 read_burst(struct daemon *d, struct capture *c)
 {
-	engine_set_inline(d->engine, 1);
 	capture_dispatch(c, BURST_MAX, on_knock, d);
 	engine_drain(d->engine, util_now_ms());
 }
@@ -277,16 +275,16 @@ loop(struct daemon *d)
 			else
 				ready[ev[i].data.u32] = 1;
 		if (ready[EV_INOTIFY] && drain_inotify(d->inotify))
-			daemon_reload_agents(d);
+			reload_agents(d);
 		if (ready[EV_CONTROL])
-			daemon_accept_control(d);
+			control_serve(d->control, &ctlops, d);
 		if (ready[EV_RELAY])
 			read_relay(d);
 		if (ready[EV_ENGINE])
 			engine_drain(d->engine, util_now_ms());
 		if (got_hup) {
 			got_hup = 0;
-			if (daemon_reload_all(d) != 0)
+			if (reload_all(d) != 0)
 				log_warn("reload refused; the previous settings stay in force");
 		}
 		if ((now = util_mono_ms()) >= next_tick) {
@@ -357,7 +355,7 @@ run_engine(struct daemon *d, int fd)
 		return 1;
 	/* What a reload reads must be readable now, or revocations would be
 	 * silently ignored later. */
-	if (daemon_reload_all(d) != 0) {
+	if (reload_all(d) != 0) {
 		log_warn("the engine (uid %u) cannot read its configuration; give "
 		    "the daemon user read access (spa-admin init --user does)",
 		    (unsigned)getuid());

@@ -1,8 +1,7 @@
+/* SPDX-License-Identifier: ISC */
+/* Inside spa-gatewayd: the daemon's state, shared by daemon.c and reload.c. */
 #ifndef SPA_DAEMON_INT_H
 #define SPA_DAEMON_INT_H
-
-/* Inside spa-gatewayd: the daemon's state, shared by daemon.c (start, loop,
- * privilege separation) and reload.c (reloads and the control socket). */
 
 #include "capture.h"
 #include "config.h"
@@ -26,17 +25,5 @@ struct daemon {
 	int control;
 	const char *dir;
 };
-
-/* Load policy and agents at start; both or neither are taken. 0 or -1. */
-int daemon_load_rules(struct daemon *d);
-
-/* Re-read agents.d; a bad set is refused and the old one stays. */
-void daemon_reload_agents(struct daemon *d);
-
-/* Re-read gateway.ini, policy.ini and agents.d; all or nothing. 0 or -1. */
-int daemon_reload_all(struct daemon *d);
-
-/* Serve every pending client of the control socket. */
-void daemon_accept_control(struct daemon *d);
 
 #endif

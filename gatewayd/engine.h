@@ -1,19 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+/* The knock pipeline: a captured datagram checked cheapest first, then handed on. */
 #ifndef SPA_ENGINE_H
 #define SPA_ENGINE_H
 
 /*
- * The knock engine: checks a captured datagram cheapest first (DESIGN.md),
- * decides, opens the firewall and writes the audit record.
+ * Steps 2-6 of PROTOCOL.md here (header, key id, time, replay, source
+ * rate); 7-8 in the verifier; 9-10 in grant; 11-12 in batch. The engine
+ * owns the state of the pipeline and hands each module only what it works
+ * on: reconcile after a reload or revocation, warm for the knock keys
+ * derived ahead, listing for the control socket's read-only views.
  */
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "agent.h"
 #include "audit.h"
 #include "capture.h"
 #include "config.h"
 #include "fw.h"
+#include "listing.h"
 #include "policy.h"
 #include "replay.h"
 
@@ -30,7 +35,7 @@ void engine_free(struct engine *g);
 void engine_set_policy(struct engine *g, struct policy *p, uint64_t now_ms);
 
 /* Take ownership of a new agent set; openings of agents that are gone,
- * revoked or expired are deleted. */
+ * revoked or expired are deleted, and their knock keys wiped. */
 void engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms);
 
 /* Delete all live openings of agent NAME in one batch; with kill also cut
@@ -38,15 +43,17 @@ void engine_set_agents(struct engine *g, struct agentdb *db, uint64_t now_ms);
  * is unknown. */
 long engine_revoke(struct engine *g, const char *name, int kill, uint64_t now_ms);
 
-/* Control-socket listings: live openings, agents holding openings, and the
- * counters in Prometheus text format. */
-void engine_write_openings(struct engine *g, FILE *f, uint64_t now_ms);
-void engine_write_agents(struct engine *g, FILE *f, uint64_t now_ms);
-void engine_write_metrics(struct engine *g, FILE *f);
+/* Read-only views of the pipeline's state, for listings and metrics; valid
+ * until the next call that changes the engine. */
+void engine_view(const struct engine *g, struct listing_view *v);
 
-/* Verify signatures on n worker threads (0, the default: inline, so every
+/* Verify on n worker threads (0, the default: on the loop, so every
  * decision is made before engine_handle returns). Call before any knock. */
 int engine_set_threads(struct engine *g, int n);
+
+/* Derive agents' knock keys ahead of their first knock (on by default; a
+ * no-op without workers; paused while engine_tick sees a flood). */
+void engine_set_warm(struct engine *g, int on);
 
 #define ENGINE_PENDING (-1)
 
@@ -56,16 +63,6 @@ int engine_set_threads(struct engine *g, int n);
  * checks: call engine_drain after a burst of packets. */
 int engine_handle(struct engine *g, const struct knock_pkt *k, uint64_t now_ms);
 
-/* Derive agents' knock keys ahead of their first knock, on a thread that
- * runs only on idle CPU time, after every start and reload (on by default;
- * a no-op without workers; paused while engine_tick sees a flood).
- * Continued by engine_drain and engine_tick. */
-void engine_set_warm(struct engine *g, int on);
-
-/* May the loop verify the next knock itself when no worker is busy? Yes for
- * the first packet of a burst (latency), no for the rest (throughput). */
-void engine_set_inline(struct engine *g, int may);
-
 /* Readable when workers finished checks (-1 without workers); then call
  * engine_drain, which decides them, commits the grants in one firewall
  * batch and writes their audit lines (returning the last reason). */
@@ -73,7 +70,8 @@ int engine_fd(const struct engine *g);
 int engine_drain(struct engine *g, uint64_t now_ms);
 
 /* Housekeeping, every 100 ms or so: a step of the sweep of expired
- * openings; the audit log's summary of suppressed lines once a second. */
+ * openings and of the warm-up; the audit log's summary of suppressed lines
+ * once a second. */
 void engine_tick(struct engine *g, uint64_t now_ms);
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "keys.h"
-#include "ratelimit.h"
+#include "bucket.h"
 
 struct agent_state {
 	uint64_t id;

@@ -623,3 +623,20 @@ openings_filter(struct openings *o, openings_fn fn, void *arg,
 	}
 	return 0;
 }
+
+void
+openings_each(const struct openings *o, openings_fn fn, void *arg)
+{
+	for (size_t i = 0; i < o->cap; i++) {
+		const struct per_agent *p = &o->tab[i];
+
+		if (p->head == EMPTY)
+			continue;
+		for (uint32_t k = p->head; k != 0; k = o->r[k].next) {
+			struct opening op;
+
+			expand(o, &o->r[k], &op);
+			fn(p->id, &op, arg);
+		}
+	}
+}

@@ -62,6 +62,10 @@ typedef int (*openings_fn)(uint64_t id, const struct opening *op, void *arg);
 int openings_filter(struct openings *o, openings_fn fn, void *arg,
     struct opening **removed, size_t *nremoved);
 
+/* Call fn for every opening, in no particular order (fn's return is
+ * ignored). */
+void openings_each(const struct openings *o, openings_fn fn, void *arg);
+
 /* Bytes the index holds (its tables and records, not the allocator's own
  * overhead). */
 size_t openings_bytes(const struct openings *o);

@@ -1,12 +1,16 @@
+/* SPDX-License-Identifier: ISC */
+/* Authentication (steps 7 and 8): where each check runs, its threads and budgets. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "bucket.h"
 #include "verifier.h"
 
 #define MAX_JOBS 1024
@@ -18,17 +22,30 @@
  * budget): deeper, since the loop cannot take over; behind them, other
  * knocks are verified on the loop (they count against DEPTH too). */
 #define FIRST_DEPTH 32
-/* Warm-up jobs in flight (about 2 ms of work); the loop is told to add more
- * when WARM_LOW are left queued: it is woken once for many keys, not for
- * each, and the warm-up thread does not run dry meanwhile. */
+/* Warm-up jobs in flight; the loop is told to add more when WARM_LOW are
+ * left queued: it is woken once for many keys, not for each, and the
+ * warm-up thread does not run dry meanwhile. */
 #define WARM_DEPTH 32
 #define WARM_LOW 8
+/* An agent's own budget, charged only once its knock passed the symmetric
+ * check, so that forgers cannot spend it. */
+#define AGENT_RATE 20
+#define AGENT_BURST 50
+/* Knock keys the loop derives itself when the workers' queue for first
+ * knocks is full (an agent's threads all knocking at once; many agents'
+ * first knocks after a start): a bounded share of the loop's time, so that
+ * the rest of the loop still keeps up with a flood of forged knocks. */
+#define DERIVE_RATE 4000
+#define DERIVE_BURST 20
 
 struct queue {
 	struct verify_job *head, *tail;
 };
 
 struct verifier {
+	struct keycache *kc;
+	struct bucket derive;		/* knock keys derived on the loop */
+	int fresh;			/* no knock submitted since the last collection */
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	pthread_cond_t warm_work;	/* the warm-up thread's */
@@ -39,7 +56,7 @@ struct verifier {
 	struct verify_job *jobs;
 	size_t busy;			/* submitted, not yet collected (loop only) */
 	size_t queued;			/* submitted, not yet taken by a worker */
-	size_t queued_first;		/* of those, first knocks (kc set) */
+	size_t queued_first;		/* of those, first knocks */
 	size_t queued_warm;		/* in later */
 	size_t warming;			/* warm-up jobs not yet collected (loop only) */
 	int signalled;			/* the eventfd was written, not yet read */
@@ -88,26 +105,30 @@ static void
 finished(struct verifier *v, struct verify_job *j)
 {
 	push(&v->done, j);
-	if (!v->signalled && (!j->warm || v->queued_warm <= WARM_LOW)) {
+	if (!v->signalled && (j->kind != VERIFY_WARM || v->queued_warm <= WARM_LOW)) {
 		v->signalled = 1;
 		wake(v->efd);
 	}
 }
 
+/* What a thread (or the loop) does for a job: FIRST and WARM derive the knock
+ * key; FIRST then opens the body (7); knocks get the signature check (8)
+ * only once the body opened. */
 static void
-verify(struct verify_job *j)
+verify(const struct keycache *kc, struct verify_job *j)
 {
-	j->ok = 0;
-	if (j->kc != NULL) {
-		j->keyed = keycache_derive(j->kc, j->pk, j->key) == 0;
-		if (j->warm)
+	if (j->kind != VERIFY_KNOCK) {
+		j->keyed = keycache_derive(kc, j->pk, j->key) == 0;
+		if (j->kind == VERIFY_WARM)
 			return;
-		j->opened = j->keyed &&
-		    knock_open(j->pkt, j->len, &j->h, j->key, j->plain) == 0;
-		if (!j->opened)
-			return;		/* no signature check for what did not open */
+		if (!j->keyed ||
+		    knock_open(j->pkt, j->len, &j->h, j->key, j->plain) != 0) {
+			j->result = REASON_BAD_AUTH;
+			return;
+		}
 	}
-	j->ok = knock_verify_sig(j->pkt, j->len, j->pk) == 0;
+	j->result = knock_verify_sig(j->pkt, j->len, j->pk) == 0 ?
+	    REASON_OK : REASON_BAD_SIGNATURE;
 }
 
 /* A thread's loop: knocks from todo (a worker), or warm-up jobs from later
@@ -130,10 +151,10 @@ serve(struct verifier *v, int warm)
 			v->queued_warm--;
 		} else {
 			v->queued--;
-			v->queued_first -= j->kc != NULL;
+			v->queued_first -= j->kind == VERIFY_FIRST;
 		}
 		pthread_mutex_unlock(&v->lock);
-		verify(j);
+		verify(v->kc, j);
 		pthread_mutex_lock(&v->lock);
 		finished(v, j);
 	}
@@ -162,13 +183,15 @@ warmer(void *arg)
 }
 
 struct verifier *
-verifier_new(int nthreads)
+verifier_new(struct keycache *kc, int nthreads)
 {
 	struct verifier *v = calloc(1, sizeof(*v));
 	pthread_mutexattr_t ma;
 
 	if (v == NULL)
 		return NULL;
+	v->kc = kc;
+	v->fresh = 1;
 	v->efd = -1;
 	v->jobs = calloc(MAX_JOBS, sizeof(*v->jobs));
 	if (v->jobs == NULL)
@@ -228,8 +251,8 @@ verifier_free(struct verifier *v)
 	free(v);
 }
 
-struct verify_job *
-verifier_job(struct verifier *v)
+static struct verify_job *
+job_get(struct verifier *v)
 {
 	struct verify_job *j = v->free;
 
@@ -238,53 +261,112 @@ verifier_job(struct verifier *v)
 	return j;
 }
 
-int
-verifier_submit(struct verifier *v, struct verify_job *j, int may_inline)
+/* What a worker needs of a knock: copies, so agents may be reloaded meanwhile. */
+static void
+fill(struct verify_job *j, enum verify_kind kind, const struct knock_pkt *k,
+    const struct knock_hdr *h, const uint8_t pk[KEY_PK_LEN])
 {
-	int here, first = j->kc != NULL && v->nthreads > 0;
+	j->kind = kind;
+	memcpy(j->pkt, k->data, k->len);
+	j->len = k->len;
+	memcpy(j->pk, pk, KEY_PK_LEN);
+	j->h = *h;
+	j->src = k->src;
+	j->arrived_us = k->arrived_us;
+}
 
-	if (v->nthreads == 0 || (may_inline && !first && v->busy == 0)) {
-		here = 1;
-	} else {
-		pthread_mutex_lock(&v->lock);
-		/* Saturated (every worker has DEPTH jobs waiting): verify here,
-		 * so the loop reads no faster than knocks are verified and the
-		 * surplus waits in, or is dropped by, the kernel's capture ring
-		 * before any work is spent on it. Not a first knock: knocks
-		 * under cold key ids, forged ones included, would then cost
-		 * the loop a scalar multiplication each. First knocks have a
-		 * queue to themselves, so that a stream of other knocks cannot
-		 * keep a new agent out. */
-		if (first)
-			here = v->queued_first >= (size_t)v->nthreads * FIRST_DEPTH;
-		else
-			here = v->queued >= (size_t)v->nthreads * DEPTH;
-		if (!here) {
-			v->queued++;
-			v->queued_first += first;
-			push(&v->todo, j);
-			pthread_cond_signal(&v->work);
-		}
-		pthread_mutex_unlock(&v->lock);
-		if (here && first)
-			return -1;
+/* Queue a knock for a worker unless its queue is full: 0, or -1. Full for
+ * other knocks means saturated (every worker has DEPTH jobs waiting): the
+ * caller verifies on the loop, so the loop reads no faster than knocks are
+ * verified and the surplus waits in, or is dropped by, the kernel's capture
+ * ring before any work is spent on it. First knocks have a queue of their
+ * own, so that a stream of other knocks cannot keep a new agent out. */
+static int
+queue(struct verifier *v, struct verify_job *j)
+{
+	int first = j->kind == VERIFY_FIRST, full;
+
+	pthread_mutex_lock(&v->lock);
+	if (first)
+		full = v->queued_first >= (size_t)v->nthreads * FIRST_DEPTH;
+	else
+		full = v->queued >= (size_t)v->nthreads * DEPTH;
+	if (!full) {
+		v->queued++;
+		v->queued_first += first;
+		push(&v->todo, j);
+		pthread_cond_signal(&v->work);
 	}
-	v->busy++;
-	/* Idle: verify here too, no wake-up on the knock's path. Finished
-	 * here, the job goes straight to the loop's own list: no lock, no
-	 * eventfd. */
-	if (here) {
-		verify(j);
-		push(&v->mine, j);
-	}
-	return 0;
+	pthread_mutex_unlock(&v->lock);
+	return full ? -1 : 0;
+}
+
+/* Verify on the loop: the job goes straight to the loop's own list, with no
+ * lock and no eventfd. */
+static void
+here(struct verifier *v, struct verify_job *j)
+{
+	verify(v->kc, j);
+	push(&v->mine, j);
 }
 
 int
-verifier_warm(struct verifier *v, struct verify_job *j)
+verifier_knock(struct verifier *v, const struct knock_pkt *k,
+    const struct knock_hdr *h, const uint8_t pk[KEY_PK_LEN], uint64_t now_ms)
 {
-	if (!v->warmer || v->warming >= WARM_DEPTH)
+	struct verify_job *j = job_get(v);
+	struct agent_state *st;
+	int lone = v->fresh && v->busy == 0;
+
+	if (j == NULL)
+		return REASON_RATE_LIMITED;	/* every job in flight */
+	st = keycache_find(v->kc, h->key_id, pk);
+	if (st == NULL && v->nthreads > 0) {
+		fill(j, VERIFY_FIRST, k, h, pk);
+		if (queue(v, j) == 0) {
+			v->busy++;
+			v->fresh = 0;
+			return VERIFY_PENDING;
+		}
+		/* Their queue is full: derived here within a budget (a burst
+		 * of one agent's first knocks costs one derivation, the others
+		 * find the key); beyond it, refused, so that a flood of forged
+		 * knocks under cold key ids cannot stall the loop. */
+		if (bucket_take(&v->derive, now_ms, DERIVE_RATE, DERIVE_BURST) != 0)
+			goto refuse_rate;
+	}
+	/* Without workers (offline, a capture file: no live traffic to keep
+	 * up with) every key is derived here. */
+	if (st == NULL)
+		st = keycache_get(v->kc, h->key_id, pk);
+	if (st == NULL || knock_open(k->data, k->len, h, st->key, j->plain) != 0) {
+		verifier_put(v, j);
+		return REASON_BAD_AUTH;
+	}
+	if (bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
+		goto refuse_rate;
+	fill(j, VERIFY_KNOCK, k, h, pk);
+	v->busy++;
+	v->fresh = 0;
+	if (v->nthreads == 0 || lone || queue(v, j) != 0)
+		here(v, j);
+	return VERIFY_PENDING;
+refuse_rate:
+	verifier_put(v, j);
+	return REASON_RATE_LIMITED;
+}
+
+int
+verifier_warm(struct verifier *v, const uint8_t id[KEY_ID_LEN],
+    const uint8_t pk[KEY_PK_LEN])
+{
+	struct verify_job *j;
+
+	if (!v->warmer || v->warming >= WARM_DEPTH || (j = job_get(v)) == NULL)
 		return -1;
+	j->kind = VERIFY_WARM;
+	memcpy(j->pk, pk, KEY_PK_LEN);
+	memcpy(j->h.key_id, id, KEY_ID_LEN);
 	pthread_mutex_lock(&v->lock);
 	v->queued_warm++;
 	push(&v->later, j);
@@ -320,24 +402,41 @@ verifier_done(struct verifier *v)
 		}
 		pthread_mutex_unlock(&v->lock);
 	}
-	if ((j = pop(&v->mine)) != NULL) {
-		if (j->warm)
-			v->warming--;
-		else
-			v->busy--;
+	if ((j = pop(&v->mine)) == NULL) {
+		v->fresh = 1;		/* the burst is over */
+	} else if (j->kind == VERIFY_WARM) {
+		v->warming--;
+	} else {
+		v->busy--;
 	}
 	(void)r;
 	return j;
 }
 
+enum reason
+verifier_verdict(struct verifier *v, const struct verify_job *j, uint64_t now_ms)
+{
+	struct agent_state *st = NULL;
+
+	if (j->kind != VERIFY_FIRST)
+		return j->result;
+	if (j->keyed)
+		st = keycache_put(v->kc, j->h.key_id, j->pk, j->key);
+	if (j->result == REASON_BAD_AUTH || st == NULL)	/* no memory: as bad_auth */
+		return REASON_BAD_AUTH;
+	if (bucket_take(&st->bucket, now_ms, AGENT_RATE, AGENT_BURST) != 0)
+		return REASON_RATE_LIMITED;
+	return j->result;
+}
+
 void
 verifier_put(struct verifier *v, struct verify_job *j)
 {
-	if (j->kc != NULL) {
+	if (j->kind != VERIFY_KNOCK) {
 		sodium_memzero(j->key, sizeof(j->key));
-		j->kc = NULL;
-		j->warm = 0;
+		j->kind = VERIFY_KNOCK;
 	}
+	j->keyed = 0;
 	j->next = v->free;
 	v->free = j;
 }

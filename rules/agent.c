@@ -233,6 +233,13 @@ agent_add_label(struct agent *a, const char *key, const char *value)
 	return 0;
 }
 
+int
+agent_usable(const struct agent *a, uint64_t now_ms)
+{
+	return a != NULL && a->revoked == 0 &&
+	    (a->expires == 0 || (uint64_t)a->expires * 1000 > now_ms);
+}
+
 void
 agent_clear(struct agent *a)
 {

@@ -56,6 +56,9 @@ int agent_add_label(struct agent *a, const char *key, const char *value);
 /* Free what a standalone agent holds and zero it. */
 void agent_clear(struct agent *a);
 
+/* 1 if a (NULL: none) may knock at now_ms: neither revoked nor expired. */
+int agent_usable(const struct agent *a, uint64_t now_ms);
+
 /* Load one agent file into a (whatever a held before is overwritten, not
  * freed); 0 or -1 (reported with file and line; a then holds nothing). */
 int agent_load(const char *path, struct agent *a);

@@ -4,10 +4,13 @@
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
+# test_engine makes the openings index fail on demand.
+$(B)/tests/test_engine: TEST_LDFLAGS := -Wl,--wrap=openings_add
+
 $(B)/tests/%: tests/unit/%.c $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(E) "  CC      $<"
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< $(LIBGWD) $(LIBRULES) \
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) $(TEST_LDFLAGS) -o $@ $< $(LIBGWD) $(LIBRULES) \
 	  $(LIBCOMMON) $(INI_LIBS) $(PKG_LIBS) -lpthread
 
 unit: all $(UNIT_BIN)

@@ -186,6 +186,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t pkt[KNOCK_HDR_LEN + FUZZ_BODY_MAX + KNOCK_TAG_LEN +
 	    KNOCK_SIG_LEN], body[FUZZ_BODY_MAX];
 	struct reader r = { data, size };
+	struct listing_view view;
 	uintptr_t acc = 0;
 
 	clock_ms += DAY_MS;
@@ -208,9 +209,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2:
 			/* Housekeeping and the control-socket listings. */
 			engine_tick(eng, clock_ms);
-			engine_write_openings(eng, devnull, clock_ms);
-			engine_write_agents(eng, devnull, clock_ms);
-			engine_write_metrics(eng, devnull);
+			engine_view(eng, &view);
+			listing_openings(&view, devnull, clock_ms);
+			listing_agents(&view, devnull, clock_ms);
+			listing_metrics(&view, devnull);
 			continue;
 		case 0:
 			len = get16(&r);

@@ -17,6 +17,7 @@
 
 #include "agent.h"
 #include "engine.h"
+#include "openings.h"
 #include "knock.h"
 #include "policy.h"
 #include "t.h"
@@ -108,6 +109,42 @@ fw_nokill(void *ctx, const struct fw_elem *e, size_t n)
 
 static const struct fw_ops refuse_ops = { fw_refuse, fw_refuse, fw_nokill };
 static const struct fw_ops count_ops = { fw_count, fw_count, fw_nokill };
+
+/* The openings index out of memory on demand (the test is linked with
+ * -Wl,--wrap=openings_add), and a firewall that counts adds and deletes
+ * apart. */
+static int index_full;
+static size_t fw_added, fw_deleted;
+
+int __real_openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
+    const struct fw_elem *e, uint64_t expires_ms);
+int __wrap_openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
+    const struct fw_elem *e, uint64_t expires_ms);
+
+int
+__wrap_openings_add(struct openings *o, const uint8_t id[KEY_ID_LEN],
+    const struct fw_elem *e, uint64_t expires_ms)
+{
+	return index_full ? -1 : __real_openings_add(o, id, e, expires_ms);
+}
+
+static int
+fw_add_count(void *ctx, const struct fw_elem *e, size_t n)
+{
+	(void)ctx, (void)e;
+	fw_added += n;
+	return 0;
+}
+
+static int
+fw_del_count(void *ctx, const struct fw_elem *e, size_t n)
+{
+	(void)ctx, (void)e;
+	fw_deleted += n;
+	return 0;
+}
+
+static const struct fw_ops split_ops = { fw_add_count, fw_del_count, fw_nokill };
 
 /* A knock naming the address to open for. */
 static size_t
@@ -323,9 +360,11 @@ metric(struct engine *g, const char *name)
 	size_t len = 0;
 	double v = -1;
 	FILE *f = open_memstream(&buf, &len);
+	struct listing_view view;
 	const char *p;
 
-	engine_write_metrics(g, f);
+	engine_view(g, &view);
+	listing_metrics(&view, f);
 	fclose(f);
 	snprintf(key, sizeof(key), "\n%s ", name);
 	if ((p = strstr(buf, key)) != NULL)
@@ -389,6 +428,41 @@ test_open_histogram(const struct agentkey *k)
 	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
 	T_CHECK(feed_at(g, p, n, "10.4.0.4", util_now_us()) == REASON_FIREWALL_ERROR);
 	T_CHECK(metric(g, "spa_knock_open_seconds_count") == 0);
+	engine_free(g);
+	replay_close(rp);
+	audit_close(au);
+}
+
+/* An opening the index cannot record is withdrawn from the firewall at
+ * once and its grant audited as firewall_error: no live opening is ever
+ * unknown to the index (a revocation would miss it). */
+static void
+test_index_full(const struct agentkey *k)
+{
+	struct fw split = { &split_ops, NULL };
+	struct audit *au = audit_open(cfg.audit);
+	struct replay *rp = replay_open(cfg.state, cfg.clock_skew * 2000);
+	struct engine *g = engine_new(&cfg, gsk, gpk, &split, au, rp);
+	uint64_t refused = audit_count(au, REASON_FIREWALL_ERROR);
+	uint8_t p[KNOCK_MAX_LEN];
+	size_t n;
+
+	engine_set_policy(g, policy_load(cfg.policy), util_now_ms());
+	engine_set_agents(g, agentdb_load(cfg.agents), util_now_ms());
+	usleep(2000);
+	fw_added = fw_deleted = 0;
+	index_full = 1;
+	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
+	T_CHECK(feed(g, p, n, "10.4.1.1") == REASON_FIREWALL_ERROR);
+	index_full = 0;
+	T_CHECK(fw_added == 1 && fw_deleted == 1);
+	T_CHECK(metric(g, "spa_openings") == 0);
+	T_CHECK(audit_count(au, REASON_FIREWALL_ERROR) == refused + 1);
+	/* With room again, the next knock opens and stays open. */
+	n = knock(k, gpk, util_now_ms(), NULL, 0, p);
+	T_CHECK(feed(g, p, n, "10.4.1.1") == REASON_OK);
+	T_CHECK(fw_added == 2 && fw_deleted == 1);
+	T_CHECK(metric(g, "spa_openings") == 1);
 	engine_free(g);
 	replay_close(rp);
 	audit_close(au);
@@ -716,6 +790,7 @@ main(void)
 	test_first_knocks();
 	test_warm_up();
 	test_open_histogram(&bob);
+	test_index_full(&bob);
 
 	/* The audit log holds JSON lines with the reasons, and no secret. */
 	snprintf(cmd, sizeof(cmd), "grep -c '\"reason\":\"ok\"' %s", cfg.audit);

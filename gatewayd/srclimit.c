@@ -1,28 +1,12 @@
+/* SPDX-License-Identifier: ISC */
+/* The per-source rate limit: buckets in a fixed table, by keyed hash of the address. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "ratelimit.h"
-
-int
-bucket_take(struct bucket *b, uint64_t now_ms, uint32_t rate, uint32_t burst)
-{
-	uint64_t cap = (uint64_t)burst * 1000;
-
-	if (b->last_ms == 0) {
-		b->milli = cap;
-	} else if (now_ms > b->last_ms) {
-		b->milli += (now_ms - b->last_ms) * rate;
-		if (b->milli > cap)
-			b->milli = cap;
-	}
-	b->last_ms = now_ms;
-	if (b->milli < 1000)
-		return -1;
-	b->milli -= 1000;
-	return 0;
-}
+#include "bucket.h"
+#include "srclimit.h"
 
 struct src_slot {
 	struct spa_addr addr;
