@@ -2,9 +2,10 @@
 #define SPA_FW_H
 
 /*
- * The firewall as the engine sees it: add, delete and cut openings. Two
- * backends: direct (netlink from this process: nft + conntrack) and the
- * privilege-separated one (fixed-size requests to the privileged process).
+ * The firewall as the engine sees it: add, delete and cut openings. The
+ * backend is the privilege-separated one (privsep.c: fixed-size requests to
+ * the privileged process, which holds the netlink socket); tests plug in
+ * their own.
  */
 
 #include <stddef.h>
@@ -21,8 +22,5 @@ struct fw {
 	const struct fw_ops *ops;
 	void *ctx;
 };
-
-/* The direct backend over an open nft handle. */
-void fw_direct(struct fw *fw, struct nft *nft);
 
 #endif
