@@ -378,7 +378,7 @@ out:
 /* The rules of a chain in order; its policy drops what none accepts. */
 static int
 put_rules(struct nft *n, const char *chain, int input,
-    const struct allow_rule *allow, size_t nallow)
+    const struct fw_allow *allow, size_t nallow)
 {
 	size_t i;
 	int s;
@@ -527,7 +527,7 @@ elems_check(const struct fw_elem *e, size_t count, int add)
 }
 
 static int
-allow_check(const struct allow_rule *a, size_t count)
+allow_check(const struct fw_allow *a, size_t count)
 {
 	size_t i;
 
@@ -603,7 +603,7 @@ nft_close(struct nft *n)
 }
 
 int
-nft_install(struct nft *n, uint16_t knock_port, const struct allow_rule *allow,
+nft_install(struct nft *n, uint16_t knock_port, const struct fw_allow *allow,
     size_t nallow)
 {
 	int err, s;

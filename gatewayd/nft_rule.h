@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "fw.h"
 
 struct nftnl_rule;
 
@@ -24,7 +24,7 @@ int nft_rule_loopback(struct nftnl_rule *r);
 int nft_rule_nd(struct nftnl_rule *r);
 
 /* ip saddr PREFIX meta l4proto PROTO th dport PORT accept (a validated) */
-int nft_rule_allow(struct nftnl_rule *r, const struct allow_rule *a);
+int nft_rule_allow(struct nftnl_rule *r, const struct fw_allow *a);
 /* Drop outgoing TCP that is new but not a SYN. */
 int nft_rule_new_not_syn(struct nftnl_rule *r);
 /* Leave UDP to the knock port untracked. */
