@@ -1,19 +1,15 @@
 /*
  * The firewall through libnftnl and libmnl. Every change is one netlink batch
- * (NFNL_MSG_BATCH_BEGIN ... END), which the kernel applies all or nothing;
- * every message in it asks for an ACK, and the first error is reported.
+ * (nl.h), which the kernel applies all or nothing; every message in it asks
+ * for an ACK, and the first error is reported.
  */
 
-#include <sys/socket.h>
 #include <sys/utsname.h>
 
 #include <errno.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <netinet/in.h>
 
@@ -21,9 +17,7 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
-#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/common.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -31,14 +25,11 @@
 #include "diag.h"
 #include "nft.h"
 #include "nft_rule.h"
+#include "nl.h"
 
-#define MSG_ROOM	16384		/* reserved for each message */
-#define ELEMS_PER_MSG	128		/* < 100 bytes each: fits MSG_ROOM */
+#define ELEMS_PER_MSG	128		/* < 100 bytes each: fits NL_MSG_ROOM */
 #define DEL_CHUNK	128		/* elements looked up at a time */
 #define MAX_ELEMS	(1u << 20)	/* per call, port ranges expanded */
-#define ACK_WAIT_MS	5000
-#define ACK_TRUESIZE	2048		/* receive buffer per ACK, generously */
-#define SOCKBUF_MIN	(256 * 1024)
 #define TABLE_MAX	64
 #define KEY_MAX		40		/* fwd6: 16 + 16 + 4 + 4 */
 
@@ -68,17 +59,9 @@ enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_NEW_NOT_SYN,
 #define PRIO_RAW (-300)		/* NF_IP_PRI_RAW: before connection tracking */
 
 struct nft {
-	struct mnl_socket *nl;
+	struct nl *nl;
 	char table[TABLE_MAX];
-	uint32_t portid, seq;
 	int refresh;		/* re-adding an element restarts its timer */
-	int sndbuf, rcvbuf;	/* socket buffer sizes set */
-	char *buf;		/* the batch being built */
-	size_t len, cap, open;	/* open: offset of the unfinished message */
-	uint32_t first, last;	/* sequence numbers of BEGIN, last message */
-	uint16_t errtype;	/* type of the message the kernel refused */
-	uint8_t *gone;		/* GETSETELEM answers: 1 for ENOENT */
-	_Alignas(struct nlmsghdr) char rbuf[8192];
 };
 
 /* Elements being queued into NEWSETELEM or DELSETELEM messages. */
@@ -89,163 +72,11 @@ struct elq {
 	unsigned int count;
 };
 
-static int
-reserve(struct nft *n)
-{
-	char *p;
-	size_t cap;
-
-	if (n->cap - n->len >= MSG_ROOM)
-		return 0;
-	cap = n->cap ? n->cap * 2 : 4 * MSG_ROOM;
-	if (cap > INT_MAX || (p = realloc(n->buf, cap)) == NULL)
-		return -1;
-	/* Attribute padding is never written: send zeros, not heap garbage. */
-	memset(p + n->cap, 0, cap - n->cap);
-	n->buf = p;
-	n->cap = cap;
-	return 0;
-}
-
-static void
-msg_close(struct nft *n)
-{
-	const struct nlmsghdr *nlh;
-
-	if (n->open == SIZE_MAX)
-		return;
-	nlh = (const struct nlmsghdr *)(n->buf + n->open);
-	n->len = n->open + NLMSG_ALIGN(nlh->nlmsg_len);
-	n->open = SIZE_MAX;
-}
-
-/* Start a message in the batch; its payload goes in before the next one. */
+/* Start a message of the inet family in the batch or query being built. */
 static struct nlmsghdr *
 msg_begin(struct nft *n, uint16_t type, uint16_t flags)
 {
-	msg_close(n);
-	if (reserve(n) == -1)
-		return NULL;
-	n->open = n->len;
-	n->last = ++n->seq;
-	return nftnl_nlmsg_build_hdr(n->buf + n->len, type, NFPROTO_INET,
-	    flags | NLM_F_ACK, n->seq);
-}
-
-static int
-batch_begin(struct nft *n)
-{
-	struct nlmsghdr *nlh;
-
-	n->len = 0;
-	n->open = SIZE_MAX;
-	if (reserve(n) == -1)
-		return -1;
-	n->first = n->last = ++n->seq;
-	nlh = nftnl_batch_begin(n->buf, n->seq);
-	n->len = NLMSG_ALIGN(nlh->nlmsg_len);
-	return 0;
-}
-
-/* Best effort: if it fails, the send or the ACKs report why. */
-static void
-sockbuf(struct nft *n, int opt, int force, size_t want, int *cur)
-{
-	int fd = mnl_socket_get_fd(n->nl), v;
-
-	want = want < SOCKBUF_MIN ? SOCKBUF_MIN : want;
-	if (want <= (size_t)*cur)
-		return;
-	v = want > INT_MAX / 2 ? INT_MAX / 2 : (int)want;
-	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) == 0 ||
-	    setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) == 0)
-		*cur = v;
-}
-
-/* Note the first error among the ACKs in rbuf; 1 once the last is in. */
-static int
-acks_parse(struct nft *n, int len, int *err)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)n->rbuf;
-	const struct nlmsgerr *e;
-
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-		if (nlh->nlmsg_pid != n->portid || nlh->nlmsg_type != NLMSG_ERROR ||
-		    nlh->nlmsg_seq - n->first > n->last - n->first)
-			continue;
-		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-			*err = *err ? *err : EBADMSG;
-			continue;
-		}
-		e = mnl_nlmsg_get_payload(nlh);
-		if (n->gone != NULL && e->error == -ENOENT &&
-		    nlh->nlmsg_seq != n->first)
-			n->gone[nlh->nlmsg_seq - n->first - 1] = 1;
-		else if (e->error != 0 && *err == 0) {
-			*err = -e->error;
-			n->errtype = e->msg.nlmsg_type;
-		}
-		if (nlh->nlmsg_seq == n->last)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * The kernel runs a batch inside sendmsg, so its ACKs are queued by now.
- * After an error only drain what is there: an error on BEGIN (the commit
- * failed, or no memory) may come without the others.
- */
-static int
-batch_acks(struct nft *n)
-{
-	struct pollfd p = { .fd = mnl_socket_get_fd(n->nl), .events = POLLIN };
-	uint32_t i, budget = 2 * (n->last - n->first) + 16;	/* GET: 2 each */
-	ssize_t len;
-	int err = 0, r;
-
-	for (i = 0; i < budget; i++) {
-		if ((r = poll(&p, 1, err ? 0 : ACK_WAIT_MS)) == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return err ? err : r == 0 ? ETIMEDOUT : errno;
-		if ((len = recv(p.fd, n->rbuf, sizeof(n->rbuf), 0)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return err ? err : errno;
-		}
-		if (acks_parse(n, (int)len, &err))
-			return err;
-	}
-	return err ? err : ETIMEDOUT;
-}
-
-/* Send what is built and read acks ACKs: 0, or the first error (an errno). */
-static int
-exchange(struct nft *n, size_t acks)
-{
-	sockbuf(n, SO_SNDBUF, SO_SNDBUFFORCE, n->len + 4096, &n->sndbuf);
-	sockbuf(n, SO_RCVBUF, SO_RCVBUFFORCE, acks * ACK_TRUESIZE, &n->rcvbuf);
-	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
-		return errno;
-	return batch_acks(n);
-}
-
-/* End the batch, send it and read its ACKs: 0, or the first error. */
-static int
-batch_run(struct nft *n)
-{
-	struct nlmsghdr *nlh;
-
-	msg_close(n);
-	n->errtype = 0;
-	if (n->last == n->first)
-		return 0;
-	if (reserve(n) == -1)
-		return ENOMEM;
-	nlh = nftnl_batch_end(n->buf + n->len, ++n->seq);
-	n->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	return exchange(n, n->last - n->first + 1);
+	return nl_msg(n->nl, type, NFPROTO_INET, flags);
 }
 
 static int
@@ -260,10 +91,11 @@ fail(struct nft *n, const char *what, int err)
 		[NFT_MSG_NEWSETELEM] = "add element: ",
 		[NFT_MSG_DELSETELEM] = "delete element: ",
 	};
-	unsigned int t = n->errtype & 0xff;
+	uint16_t type = nl_errtype(n->nl);
+	unsigned int t = type & 0xff;
 
 	diag(NULL, 0, "nft %s: %s: %s%s", n->table, what,
-	    n->errtype != 0 && t <= NFT_MSG_DELSETELEM && names[t] != NULL ?
+	    type != 0 && t <= NFT_MSG_DELSETELEM && names[t] != NULL ?
 	    names[t] : "", strerror(err));
 	return -1;
 }
@@ -565,7 +397,6 @@ struct nft *
 nft_open(const char *table)
 {
 	struct nft *n;
-	int one = 1;
 
 	if (table == NULL || *table == '\0' || strlen(table) >= TABLE_MAX) {
 		diag(NULL, 0, "nft: bad table name");
@@ -576,18 +407,12 @@ nft_open(const char *table)
 		return NULL;
 	}
 	memcpy(n->table, table, strlen(table) + 1);
-	n->open = SIZE_MAX;
 	n->refresh = timer_update();
-	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+	if ((n->nl = nl_open()) == NULL) {
 		diag(NULL, 0, "nft: netlink socket: %s", strerror(errno));
 		nft_close(n);
 		return NULL;
 	}
-	n->portid = mnl_socket_get_portid(n->nl);
-	n->seq = (uint32_t)time(NULL);
-	/* error ACKs without a copy of the (maybe large) message */
-	(void)mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	return n;
 }
 
@@ -596,9 +421,7 @@ nft_close(struct nft *n)
 {
 	if (n == NULL)
 		return;
-	if (n->nl != NULL)
-		mnl_socket_close(n->nl);
-	free(n->buf);
+	nl_close(n->nl);
 	free(n);
 }
 
@@ -611,7 +434,7 @@ nft_install(struct nft *n, uint16_t knock_port, const struct fw_allow *allow,
 	if (allow_check(allow, nallow) == -1)
 		return -1;
 	/* add (so that delete cannot fail), delete, add: an atomic replace */
-	if (batch_begin(n) == -1 ||
+	if (nl_batch_begin(n->nl) == -1 ||
 	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1 ||
 	    put_table(n, NFT_MSG_DELTABLE, 0) == -1 ||
 	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1)
@@ -633,7 +456,7 @@ nft_install(struct nft *n, uint16_t knock_port, const struct fw_allow *allow,
 	    put_rules(n, "input", 1, allow, nallow) == -1 ||
 	    put_rules(n, "forward", 0, allow, nallow) == -1)
 		return oom(n);
-	if ((err = batch_run(n)) != 0)
+	if ((err = nl_commit(n->nl)) != 0)
 		return fail(n, "install", err);
 	return 0;
 }
@@ -648,21 +471,21 @@ nft_add(struct nft *n, const struct fw_elem *e, size_t count)
 	if (count == 0)
 		return 0;
 	for (try = 0; try < 3; try++) {
-		if (batch_begin(n) == -1 ||
+		if (nl_batch_begin(n->nl) == -1 ||
 		    put_elems(n, NFT_MSG_NEWSETELEM, e, count) == -1)
 			return oom(n);
-		if ((err = batch_run(n)) != 0)
+		if ((err = nl_commit(n->nl)) != 0)
 			return fail(n, "add", err);
 		if (n->refresh)
 			return 0;
 		/* The kernel kept the old timers: now that all exist, delete
 		 * and add them again in one batch. ENOENT: one expired in
 		 * between; start over. */
-		if (batch_begin(n) == -1 ||
+		if (nl_batch_begin(n->nl) == -1 ||
 		    put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1 ||
 		    put_elems(n, NFT_MSG_NEWSETELEM, e, count) == -1)
 			return oom(n);
-		if ((err = batch_run(n)) != ENOENT)
+		if ((err = nl_commit(n->nl)) != ENOENT)
 			return err != 0 ? fail(n, "refresh", err) : 0;
 	}
 	return fail(n, "refresh", ENOENT);
@@ -673,21 +496,12 @@ static int
 elems_gone(struct nft *n, const struct fw_elem *c, size_t k, uint8_t *gone)
 {
 	size_t i;
-	int err;
 
-	n->len = 0;
-	n->open = SIZE_MAX;
-	n->first = n->last = ++n->seq;
-	n->errtype = 0;
-	memset(gone, 0, k);
+	nl_query_begin(n->nl);
 	for (i = 0; i < k; i++)
 		if (put_elems(n, NFT_MSG_GETSETELEM, &c[i], 1) == -1)
 			return ENOMEM;
-	msg_close(n);
-	n->gone = gone;
-	err = exchange(n, 2 * k);	/* an element and an ACK each */
-	n->gone = NULL;
-	return err;
+	return nl_query(n->nl, gone);	/* a single port each: one message */
 }
 
 /* Delete those of c[0..k) (single ports) that still exist. */
@@ -706,11 +520,11 @@ del_present(struct nft *n, struct fw_elem *c, size_t k)
 				c[j++] = c[i];
 		if ((k = j) == 0)
 			return 0;
-		if (batch_begin(n) == -1 ||
+		if (nl_batch_begin(n->nl) == -1 ||
 		    put_elems(n, NFT_MSG_DELSETELEM, c, k) == -1)
 			return oom(n);
 		/* ENOENT: one expired since we asked */
-		if ((err = batch_run(n)) != ENOENT)
+		if ((err = nl_commit(n->nl)) != ENOENT)
 			return err != 0 ? fail(n, "delete", err) : 0;
 	}
 	return fail(n, "delete", ENOENT);
@@ -728,9 +542,9 @@ nft_del(struct nft *n, const struct fw_elem *e, size_t count)
 		return -1;
 	if (count == 0)
 		return 0;
-	if (batch_begin(n) == -1 || put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
+	if (nl_batch_begin(n->nl) == -1 || put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
 		return oom(n);
-	if ((err = batch_run(n)) != ENOENT)
+	if ((err = nl_commit(n->nl)) != ENOENT)
 		return err != 0 ? fail(n, "delete", err) : 0;
 	/*
 	 * Some are gone (expired), and kernels before 6.3 have no
@@ -756,9 +570,9 @@ nft_uninstall(struct nft *n)
 {
 	int err;
 
-	if (batch_begin(n) == -1 || put_table(n, NFT_MSG_DELTABLE, 0) == -1)
+	if (nl_batch_begin(n->nl) == -1 || put_table(n, NFT_MSG_DELTABLE, 0) == -1)
 		return oom(n);
-	if ((err = batch_run(n)) != 0 && err != ENOENT)
+	if ((err = nl_commit(n->nl)) != 0 && err != ENOENT)
 		return fail(n, "uninstall", err);
 	return 0;
 }

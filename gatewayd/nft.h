@@ -25,6 +25,8 @@ struct nft;
 
 /* Open a netlink socket for table; NULL on error. */
 struct nft *nft_open(const char *table);
+
+/* Close the socket and free n; NULL is a no-op. */
 void nft_close(struct nft *n);
 
 /* Replace the table, chains, sets and rules in one batch (live openings are
