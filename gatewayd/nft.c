@@ -1,7 +1,9 @@
 /*
- * The firewall through libnftnl and libmnl. Every change is one netlink batch
+ * The firewall through libnftnl: the table, its chains and rules, and the
+ * openings' life (add, refresh, delete). Every change is one netlink batch
  * (nl.h), which the kernel applies all or nothing; every message in it asks
- * for an ACK, and the first error is reported.
+ * for an ACK, and the first error is reported. The sets and their elements
+ * are nft_set.c's, the rules' expressions nft_rule.c's.
  */
 
 #include <sys/utsname.h>
@@ -19,39 +21,16 @@
 
 #include <libnftnl/chain.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "diag.h"
 #include "nft.h"
 #include "nft_rule.h"
+#include "nft_set.h"
 #include "nl.h"
 
-#define ELEMS_PER_MSG	128		/* < 100 bytes each: fits NL_MSG_ROOM */
 #define DEL_CHUNK	128		/* elements looked up at a time */
-#define MAX_ELEMS	(1u << 20)	/* per call, port ranges expanded */
 #define TABLE_MAX	64
-#define KEY_MAX		40		/* fwd6: 16 + 16 + 4 + 4 */
-
-/* nftables datatype ids; a concatenation packs them 6 bits each */
-#define T_IPV4		7
-#define T_IPV6		8
-#define T_PROTO		12
-#define T_SERVICE	13
-#define CAT(a, b)	(((a) << 6) | (b))
-
-enum { IN4, IN6, FWD4, FWD6, NSETS };
-
-/* Key lengths count each field padded to a 4-byte register. */
-static const struct {
-	const char *name;
-	uint32_t type, len;
-} sets[NSETS] = {
-	{ "in4", CAT(CAT(T_IPV4, T_PROTO), T_SERVICE), 12 },
-	{ "in6", CAT(CAT(T_IPV6, T_PROTO), T_SERVICE), 24 },
-	{ "fwd4", CAT(CAT(CAT(T_IPV4, T_IPV4), T_PROTO), T_SERVICE), 16 },
-	{ "fwd6", CAT(CAT(CAT(T_IPV6, T_IPV6), T_PROTO), T_SERVICE), 40 },
-};
 
 enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_NEW_NOT_SYN,
     R_LOOKUP };
@@ -64,19 +43,18 @@ struct nft {
 	int refresh;		/* re-adding an element restarts its timer */
 };
 
-/* Elements being queued into NEWSETELEM or DELSETELEM messages. */
-struct elq {
-	struct nft *n;
-	uint16_t type;
-	struct nftnl_set *s;
-	unsigned int count;
-};
-
 /* Start a message of the inet family in the batch or query being built. */
 static struct nlmsghdr *
 msg_begin(struct nft *n, uint16_t type, uint16_t flags)
 {
 	return nl_msg(n->nl, type, NFPROTO_INET, flags);
+}
+
+/* Queue the openings' elements as messages of type, set by set. */
+static int
+put_elems(struct nft *n, uint16_t type, const struct fw_elem *e, size_t count)
+{
+	return nft_set_elems(n->nl, n->table, type, e, count);
 }
 
 static int
@@ -126,29 +104,6 @@ put_table(struct nft *n, uint16_t type, uint16_t flags)
 }
 
 static int
-put_set(struct nft *n, int i)
-{
-	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int rc = -1;
-
-	if ((s = nftnl_set_alloc()) == NULL)
-		return -1;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sets[i].type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sets[i].len);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)i + 1);
-	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table) == 0 &&
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, sets[i].name) == 0 &&
-	    (nlh = msg_begin(n, NFT_MSG_NEWSET, NLM_F_CREATE)) != NULL) {
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		rc = 0;
-	}
-	nftnl_set_free(s);
-	return rc;
-}
-
-static int
 put_chain(struct nft *n, const char *name, uint32_t hook, int32_t prio,
     uint32_t policy)
 {
@@ -178,7 +133,7 @@ put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 {
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	int rc = -1, s;
+	int rc = -1;
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return -1;
@@ -192,10 +147,7 @@ put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 	case R_ALLOW:		rc = nft_rule_allow(r, arg); break;
 	case R_KNOCK:		rc = nft_rule_knock(r, *(const uint16_t *)arg); break;
 	case R_NEW_NOT_SYN:	rc = nft_rule_new_not_syn(r); break;
-	default:
-		s = *(const int *)arg;
-		rc = nft_rule_lookup(r, s == IN6 || s == FWD6 ? 6 : 4,
-		    s == FWD4 || s == FWD6, sets[s].name, (uint32_t)s + 1);
+	default:		rc = nft_set_lookup(r, *(const int *)arg);
 	}
 	if (rc == 0 && (nlh = msg_begin(n, NFT_MSG_NEWRULE,
 	    NLM_F_CREATE | NLM_F_APPEND)) != NULL)
@@ -222,139 +174,10 @@ put_rules(struct nft *n, const char *chain, int input,
 	for (i = 0; i < nallow; i++)
 		if (put_rule(n, chain, R_ALLOW, &allow[i]) == -1)
 			return -1;
-	for (s = input ? IN4 : FWD4; s <= (input ? IN6 : FWD6); s++)
+	for (s = input ? SET_IN4 : SET_FWD4; s <= (input ? SET_IN6 : SET_FWD6);
+	    s++)
 		if (put_rule(n, chain, R_LOOKUP, &s) == -1)
 			return -1;
-	return 0;
-}
-
-/* Put the queued elements into a message (if send), then empty the queue. */
-static int
-elq_flush(struct elq *q, int send)
-{
-	struct nlmsghdr *nlh = NULL;
-	int rc = 0;
-
-	if (send && q->count > 0) {
-		nlh = msg_begin(q->n, q->type,
-		    q->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
-		if (nlh != NULL)
-			nftnl_set_elems_nlmsg_build_payload(nlh, q->s);
-		else
-			rc = -1;
-	}
-	if (q->s != NULL)
-		nftnl_set_free(q->s);
-	q->s = NULL;
-	q->count = 0;
-	return rc;
-}
-
-/* Queue one element for set; timeout_ms 0: none (deletion). */
-static int
-elq_add(struct elq *q, int set, const void *key, uint32_t klen,
-    uint32_t timeout_ms)
-{
-	struct nftnl_set_elem *e;
-
-	if (q->count == ELEMS_PER_MSG && elq_flush(q, 1) == -1)
-		return -1;
-	if (q->s == NULL && ((q->s = nftnl_set_alloc()) == NULL ||
-	    nftnl_set_set_str(q->s, NFTNL_SET_TABLE, q->n->table) != 0 ||
-	    nftnl_set_set_str(q->s, NFTNL_SET_NAME, sets[set].name) != 0))
-		return -1;
-	if ((e = nftnl_set_elem_alloc()) == NULL)
-		return -1;
-	nftnl_set_elem_add(q->s, e);
-	q->count++;
-	if (timeout_ms != 0) {
-		/* the expiration is what restarts an existing element's timer */
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
-	}
-	return nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen) < 0 ? -1 : 0;
-}
-
-/* The set an opening belongs in, or -1. */
-static int
-elem_set(const struct fw_elem *e)
-{
-	if (e->src.family != 4 && e->src.family != 6)
-		return -1;
-	if (e->dst.family == 0)
-		return e->src.family == 4 ? IN4 : IN6;
-	if (e->dst.family != e->src.family)
-		return -1;
-	return e->src.family == 4 ? FWD4 : FWD6;
-}
-
-/* The key for one port, laid out as the lookup's registers; its length. */
-static uint32_t
-elem_key(const struct fw_elem *e, uint16_t port, uint8_t key[KEY_MAX])
-{
-	uint32_t alen = e->src.family == 4 ? 4 : 16, off = alen;
-	uint16_t be = htons(port);
-
-	memset(key, 0, KEY_MAX);
-	memcpy(key, e->src.bytes, alen);
-	if (e->dst.family != 0) {
-		memcpy(key + off, e->dst.bytes, alen);
-		off += alen;
-	}
-	key[off] = e->proto;
-	memcpy(key + off + 4, &be, sizeof(be));
-	return off + 8;
-}
-
-/* Queue all elements, one message per set and per ELEMS_PER_MSG. */
-static int
-put_elems(struct nft *n, uint16_t type, const struct fw_elem *e, size_t count)
-{
-	struct elq q = { n, type, NULL, 0 };
-	uint8_t key[KEY_MAX];
-	uint32_t port, klen;
-	size_t i;
-	int s;
-
-	for (s = 0; s < NSETS; s++) {
-		for (i = 0; i < count; i++) {
-			if (elem_set(&e[i]) != s)
-				continue;
-			for (port = e[i].port_lo; port <= e[i].port_hi; port++) {
-				klen = elem_key(&e[i], (uint16_t)port, key);
-				if (elq_add(&q, s, key, klen, type == NFT_MSG_NEWSETELEM ?
-				    e[i].timeout_ms : 0) == -1) {
-					elq_flush(&q, 0);
-					return -1;
-				}
-			}
-		}
-		if (elq_flush(&q, 1) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-elems_check(const struct fw_elem *e, size_t count, int add)
-{
-	uint64_t total = 0;
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		if (elem_set(&e[i]) == -1 || (e[i].proto != IPPROTO_TCP &&
-		    e[i].proto != IPPROTO_UDP) || e[i].port_lo == 0 ||
-		    e[i].port_lo > e[i].port_hi || (add && e[i].timeout_ms == 0)) {
-			diag(NULL, 0, "nft: opening %zu is invalid", i);
-			return -1;
-		}
-		total += (uint64_t)e[i].port_hi - e[i].port_lo + 1;
-	}
-	if (total > MAX_ELEMS) {
-		diag(NULL, 0, "nft: %llu elements in one call, more than %u",
-		    (unsigned long long)total, MAX_ELEMS);
-		return -1;
-	}
 	return 0;
 }
 
@@ -439,8 +262,8 @@ nft_install(struct nft *n, uint16_t knock_port, const struct fw_allow *allow,
 	    put_table(n, NFT_MSG_DELTABLE, 0) == -1 ||
 	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1)
 		return oom(n);
-	for (s = 0; s < NSETS; s++)
-		if (put_set(n, s) == -1)
+	for (s = 0; s < SET_COUNT; s++)
+		if (nft_set_put(n->nl, n->table, s) == -1)
 			return oom(n);
 	/* Knocks are read from the capture; the stack leaves them untracked
 	 * (no connection tracking entry made and freed per packet) and the
@@ -466,7 +289,7 @@ nft_add(struct nft *n, const struct fw_elem *e, size_t count)
 {
 	int err, try;
 
-	if (elems_check(e, count, 1) == -1)
+	if (nft_set_check(e, count, 1) == -1)
 		return -1;
 	if (count == 0)
 		return 0;
@@ -538,11 +361,12 @@ nft_del(struct nft *n, const struct fw_elem *e, size_t count)
 	size_t i, k;
 	int err;
 
-	if (elems_check(e, count, 0) == -1)
+	if (nft_set_check(e, count, 0) == -1)
 		return -1;
 	if (count == 0)
 		return 0;
-	if (nl_batch_begin(n->nl) == -1 || put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
+	if (nl_batch_begin(n->nl) == -1 ||
+	    put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
 		return oom(n);
 	if ((err = nl_commit(n->nl)) != ENOENT)
 		return err != 0 ? fail(n, "delete", err) : 0;
@@ -570,7 +394,8 @@ nft_uninstall(struct nft *n)
 {
 	int err;
 
-	if (nl_batch_begin(n->nl) == -1 || put_table(n, NFT_MSG_DELTABLE, 0) == -1)
+	if (nl_batch_begin(n->nl) == -1 ||
+	    put_table(n, NFT_MSG_DELTABLE, 0) == -1)
 		return oom(n);
 	if ((err = nl_commit(n->nl)) != 0 && err != ENOENT)
 		return fail(n, "uninstall", err);

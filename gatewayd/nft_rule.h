@@ -2,10 +2,10 @@
 #define SPA_NFT_RULE_H
 
 /*
- * The expressions of the firewall's rules, private to nft.c: each function
- * appends one match and "accept" to a libnftnl rule of the inet family, where
- * every load from the network header is guarded by meta nfproto first.
- * Each returns 0, or -1 when out of memory.
+ * The expressions of the firewall's rules, private to the nftables backend
+ * (nft.c, nft_set.c): each function appends one match and "accept" to a
+ * libnftnl rule of the inet family, where every load from the network header
+ * is guarded by meta nfproto first. Each returns 0, or -1 when out of memory.
  */
 
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Netlink to nf_tables: one socket, one message buffer, batches and their ACKs. */
+/* Netlink to nf_tables: a socket, a message buffer, batches and ACKs. */
 
 #include <sys/socket.h>
 
