@@ -76,7 +76,7 @@ add_iface(struct gw_config *c, char *s)
 static int
 add_allow(struct gw_config *c, char *s)
 {
-	struct allow_rule *r = &c->allow[c->nallow];
+	struct fw_allow *r = &c->allow[c->nallow];
 	char *sp, *slash;
 	uint64_t port;
 

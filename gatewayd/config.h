@@ -32,19 +32,13 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "fw.h"
 
 #define CONFIG_MAX_IFACES 8
 #define CONFIG_MAX_ALLOW 32
 #define CONFIG_TABLE_MAX 32
 #define CONFIG_DEFAULT_DIR "/etc/spa-gateway"
 #define CONFIG_DEFAULT_PORT 62201
-
-struct allow_rule {
-	struct spa_addr addr;
-	uint8_t plen;			/* prefix length */
-	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
-	uint16_t port;
-};
 
 struct gw_config {
 	char dir[PATH_MAX];
@@ -63,7 +57,7 @@ struct gw_config {
 	char state[PATH_MAX];
 	char audit[PATH_MAX];
 	char control[PATH_MAX];
-	struct allow_rule allow[CONFIG_MAX_ALLOW];
+	struct fw_allow allow[CONFIG_MAX_ALLOW];
 	size_t nallow;
 };
 

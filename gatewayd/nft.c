@@ -1,19 +1,17 @@
 /*
- * The firewall through libnftnl and libmnl. Every change is one netlink batch
- * (NFNL_MSG_BATCH_BEGIN ... END), which the kernel applies all or nothing;
- * every message in it asks for an ACK, and the first error is reported.
+ * The firewall through libnftnl: the table, its chains and rules, and the
+ * openings' life (add, refresh, delete). Every change is one netlink batch
+ * (nl.h), which the kernel applies all or nothing; every message in it asks
+ * for an ACK, and the first error is reported. The sets and their elements
+ * are nft_set.c's, the rules' expressions nft_rule.c's.
  */
 
-#include <sys/socket.h>
 #include <sys/utsname.h>
 
 #include <errno.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <netinet/in.h>
 
@@ -21,46 +19,18 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netlink.h>
 
-#include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
-#include <libnftnl/common.h>
 #include <libnftnl/rule.h>
-#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "diag.h"
 #include "nft.h"
 #include "nft_rule.h"
+#include "nft_set.h"
+#include "nl.h"
 
-#define MSG_ROOM	16384		/* reserved for each message */
-#define ELEMS_PER_MSG	128		/* < 100 bytes each: fits MSG_ROOM */
 #define DEL_CHUNK	128		/* elements looked up at a time */
-#define MAX_ELEMS	(1u << 20)	/* per call, port ranges expanded */
-#define ACK_WAIT_MS	5000
-#define ACK_TRUESIZE	2048		/* receive buffer per ACK, generously */
-#define SOCKBUF_MIN	(256 * 1024)
 #define TABLE_MAX	64
-#define KEY_MAX		40		/* fwd6: 16 + 16 + 4 + 4 */
-
-/* nftables datatype ids; a concatenation packs them 6 bits each */
-#define T_IPV4		7
-#define T_IPV6		8
-#define T_PROTO		12
-#define T_SERVICE	13
-#define CAT(a, b)	(((a) << 6) | (b))
-
-enum { IN4, IN6, FWD4, FWD6, NSETS };
-
-/* Key lengths count each field padded to a 4-byte register. */
-static const struct {
-	const char *name;
-	uint32_t type, len;
-} sets[NSETS] = {
-	{ "in4", CAT(CAT(T_IPV4, T_PROTO), T_SERVICE), 12 },
-	{ "in6", CAT(CAT(T_IPV6, T_PROTO), T_SERVICE), 24 },
-	{ "fwd4", CAT(CAT(CAT(T_IPV4, T_IPV4), T_PROTO), T_SERVICE), 16 },
-	{ "fwd6", CAT(CAT(CAT(T_IPV6, T_IPV6), T_PROTO), T_SERVICE), 40 },
-};
 
 enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_NEW_NOT_SYN,
     R_LOOKUP };
@@ -68,184 +38,23 @@ enum { R_ESTABLISHED, R_LOOPBACK, R_ND, R_ALLOW, R_KNOCK, R_NEW_NOT_SYN,
 #define PRIO_RAW (-300)		/* NF_IP_PRI_RAW: before connection tracking */
 
 struct nft {
-	struct mnl_socket *nl;
+	struct nl *nl;
 	char table[TABLE_MAX];
-	uint32_t portid, seq;
 	int refresh;		/* re-adding an element restarts its timer */
-	int sndbuf, rcvbuf;	/* socket buffer sizes set */
-	char *buf;		/* the batch being built */
-	size_t len, cap, open;	/* open: offset of the unfinished message */
-	uint32_t first, last;	/* sequence numbers of BEGIN, last message */
-	uint16_t errtype;	/* type of the message the kernel refused */
-	uint8_t *gone;		/* GETSETELEM answers: 1 for ENOENT */
-	_Alignas(struct nlmsghdr) char rbuf[8192];
 };
 
-/* Elements being queued into NEWSETELEM or DELSETELEM messages. */
-struct elq {
-	struct nft *n;
-	uint16_t type;
-	struct nftnl_set *s;
-	unsigned int count;
-};
-
-static int
-reserve(struct nft *n)
-{
-	char *p;
-	size_t cap;
-
-	if (n->cap - n->len >= MSG_ROOM)
-		return 0;
-	cap = n->cap ? n->cap * 2 : 4 * MSG_ROOM;
-	if (cap > INT_MAX || (p = realloc(n->buf, cap)) == NULL)
-		return -1;
-	/* Attribute padding is never written: send zeros, not heap garbage. */
-	memset(p + n->cap, 0, cap - n->cap);
-	n->buf = p;
-	n->cap = cap;
-	return 0;
-}
-
-static void
-msg_close(struct nft *n)
-{
-	const struct nlmsghdr *nlh;
-
-	if (n->open == SIZE_MAX)
-		return;
-	nlh = (const struct nlmsghdr *)(n->buf + n->open);
-	n->len = n->open + NLMSG_ALIGN(nlh->nlmsg_len);
-	n->open = SIZE_MAX;
-}
-
-/* Start a message in the batch; its payload goes in before the next one. */
+/* Start a message of the inet family in the batch or query being built. */
 static struct nlmsghdr *
 msg_begin(struct nft *n, uint16_t type, uint16_t flags)
 {
-	msg_close(n);
-	if (reserve(n) == -1)
-		return NULL;
-	n->open = n->len;
-	n->last = ++n->seq;
-	return nftnl_nlmsg_build_hdr(n->buf + n->len, type, NFPROTO_INET,
-	    flags | NLM_F_ACK, n->seq);
+	return nl_msg(n->nl, type, NFPROTO_INET, flags);
 }
 
+/* Queue the openings' elements as messages of type, set by set. */
 static int
-batch_begin(struct nft *n)
+put_elems(struct nft *n, uint16_t type, const struct fw_elem *e, size_t count)
 {
-	struct nlmsghdr *nlh;
-
-	n->len = 0;
-	n->open = SIZE_MAX;
-	if (reserve(n) == -1)
-		return -1;
-	n->first = n->last = ++n->seq;
-	nlh = nftnl_batch_begin(n->buf, n->seq);
-	n->len = NLMSG_ALIGN(nlh->nlmsg_len);
-	return 0;
-}
-
-/* Best effort: if it fails, the send or the ACKs report why. */
-static void
-sockbuf(struct nft *n, int opt, int force, size_t want, int *cur)
-{
-	int fd = mnl_socket_get_fd(n->nl), v;
-
-	want = want < SOCKBUF_MIN ? SOCKBUF_MIN : want;
-	if (want <= (size_t)*cur)
-		return;
-	v = want > INT_MAX / 2 ? INT_MAX / 2 : (int)want;
-	if (setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)) == 0 ||
-	    setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) == 0)
-		*cur = v;
-}
-
-/* Note the first error among the ACKs in rbuf; 1 once the last is in. */
-static int
-acks_parse(struct nft *n, int len, int *err)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)n->rbuf;
-	const struct nlmsgerr *e;
-
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-		if (nlh->nlmsg_pid != n->portid || nlh->nlmsg_type != NLMSG_ERROR ||
-		    nlh->nlmsg_seq - n->first > n->last - n->first)
-			continue;
-		if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-			*err = *err ? *err : EBADMSG;
-			continue;
-		}
-		e = mnl_nlmsg_get_payload(nlh);
-		if (n->gone != NULL && e->error == -ENOENT &&
-		    nlh->nlmsg_seq != n->first)
-			n->gone[nlh->nlmsg_seq - n->first - 1] = 1;
-		else if (e->error != 0 && *err == 0) {
-			*err = -e->error;
-			n->errtype = e->msg.nlmsg_type;
-		}
-		if (nlh->nlmsg_seq == n->last)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * The kernel runs a batch inside sendmsg, so its ACKs are queued by now.
- * After an error only drain what is there: an error on BEGIN (the commit
- * failed, or no memory) may come without the others.
- */
-static int
-batch_acks(struct nft *n)
-{
-	struct pollfd p = { .fd = mnl_socket_get_fd(n->nl), .events = POLLIN };
-	uint32_t i, budget = 2 * (n->last - n->first) + 16;	/* GET: 2 each */
-	ssize_t len;
-	int err = 0, r;
-
-	for (i = 0; i < budget; i++) {
-		if ((r = poll(&p, 1, err ? 0 : ACK_WAIT_MS)) == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return err ? err : r == 0 ? ETIMEDOUT : errno;
-		if ((len = recv(p.fd, n->rbuf, sizeof(n->rbuf), 0)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return err ? err : errno;
-		}
-		if (acks_parse(n, (int)len, &err))
-			return err;
-	}
-	return err ? err : ETIMEDOUT;
-}
-
-/* Send what is built and read acks ACKs: 0, or the first error (an errno). */
-static int
-exchange(struct nft *n, size_t acks)
-{
-	sockbuf(n, SO_SNDBUF, SO_SNDBUFFORCE, n->len + 4096, &n->sndbuf);
-	sockbuf(n, SO_RCVBUF, SO_RCVBUFFORCE, acks * ACK_TRUESIZE, &n->rcvbuf);
-	if (mnl_socket_sendto(n->nl, n->buf, n->len) < 0)
-		return errno;
-	return batch_acks(n);
-}
-
-/* End the batch, send it and read its ACKs: 0, or the first error. */
-static int
-batch_run(struct nft *n)
-{
-	struct nlmsghdr *nlh;
-
-	msg_close(n);
-	n->errtype = 0;
-	if (n->last == n->first)
-		return 0;
-	if (reserve(n) == -1)
-		return ENOMEM;
-	nlh = nftnl_batch_end(n->buf + n->len, ++n->seq);
-	n->len += NLMSG_ALIGN(nlh->nlmsg_len);
-	return exchange(n, n->last - n->first + 1);
+	return nft_set_elems(n->nl, n->table, type, e, count);
 }
 
 static int
@@ -260,10 +69,11 @@ fail(struct nft *n, const char *what, int err)
 		[NFT_MSG_NEWSETELEM] = "add element: ",
 		[NFT_MSG_DELSETELEM] = "delete element: ",
 	};
-	unsigned int t = n->errtype & 0xff;
+	uint16_t type = nl_errtype(n->nl);
+	unsigned int t = type & 0xff;
 
 	diag(NULL, 0, "nft %s: %s: %s%s", n->table, what,
-	    n->errtype != 0 && t <= NFT_MSG_DELSETELEM && names[t] != NULL ?
+	    type != 0 && t <= NFT_MSG_DELSETELEM && names[t] != NULL ?
 	    names[t] : "", strerror(err));
 	return -1;
 }
@@ -290,29 +100,6 @@ put_table(struct nft *n, uint16_t type, uint16_t flags)
 		rc = 0;
 	}
 	nftnl_table_free(t);
-	return rc;
-}
-
-static int
-put_set(struct nft *n, int i)
-{
-	struct nftnl_set *s;
-	struct nlmsghdr *nlh;
-	int rc = -1;
-
-	if ((s = nftnl_set_alloc()) == NULL)
-		return -1;
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, sets[i].type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sets[i].len);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, (uint32_t)i + 1);
-	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table) == 0 &&
-	    nftnl_set_set_str(s, NFTNL_SET_NAME, sets[i].name) == 0 &&
-	    (nlh = msg_begin(n, NFT_MSG_NEWSET, NLM_F_CREATE)) != NULL) {
-		nftnl_set_nlmsg_build_payload(nlh, s);
-		rc = 0;
-	}
-	nftnl_set_free(s);
 	return rc;
 }
 
@@ -346,7 +133,7 @@ put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 {
 	struct nftnl_rule *r;
 	struct nlmsghdr *nlh;
-	int rc = -1, s;
+	int rc = -1;
 
 	if ((r = nftnl_rule_alloc()) == NULL)
 		return -1;
@@ -360,10 +147,7 @@ put_rule(struct nft *n, const char *chain, int kind, const void *arg)
 	case R_ALLOW:		rc = nft_rule_allow(r, arg); break;
 	case R_KNOCK:		rc = nft_rule_knock(r, *(const uint16_t *)arg); break;
 	case R_NEW_NOT_SYN:	rc = nft_rule_new_not_syn(r); break;
-	default:
-		s = *(const int *)arg;
-		rc = nft_rule_lookup(r, s == IN6 || s == FWD6 ? 6 : 4,
-		    s == FWD4 || s == FWD6, sets[s].name, (uint32_t)s + 1);
+	default:		rc = nft_set_lookup(r, *(const int *)arg);
 	}
 	if (rc == 0 && (nlh = msg_begin(n, NFT_MSG_NEWRULE,
 	    NLM_F_CREATE | NLM_F_APPEND)) != NULL)
@@ -378,7 +162,7 @@ out:
 /* The rules of a chain in order; its policy drops what none accepts. */
 static int
 put_rules(struct nft *n, const char *chain, int input,
-    const struct allow_rule *allow, size_t nallow)
+    const struct fw_allow *allow, size_t nallow)
 {
 	size_t i;
 	int s;
@@ -390,144 +174,15 @@ put_rules(struct nft *n, const char *chain, int input,
 	for (i = 0; i < nallow; i++)
 		if (put_rule(n, chain, R_ALLOW, &allow[i]) == -1)
 			return -1;
-	for (s = input ? IN4 : FWD4; s <= (input ? IN6 : FWD6); s++)
+	for (s = input ? SET_IN4 : SET_FWD4; s <= (input ? SET_IN6 : SET_FWD6);
+	    s++)
 		if (put_rule(n, chain, R_LOOKUP, &s) == -1)
 			return -1;
 	return 0;
 }
 
-/* Put the queued elements into a message (if send), then empty the queue. */
 static int
-elq_flush(struct elq *q, int send)
-{
-	struct nlmsghdr *nlh = NULL;
-	int rc = 0;
-
-	if (send && q->count > 0) {
-		nlh = msg_begin(q->n, q->type,
-		    q->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
-		if (nlh != NULL)
-			nftnl_set_elems_nlmsg_build_payload(nlh, q->s);
-		else
-			rc = -1;
-	}
-	if (q->s != NULL)
-		nftnl_set_free(q->s);
-	q->s = NULL;
-	q->count = 0;
-	return rc;
-}
-
-/* Queue one element for set; timeout_ms 0: none (deletion). */
-static int
-elq_add(struct elq *q, int set, const void *key, uint32_t klen,
-    uint32_t timeout_ms)
-{
-	struct nftnl_set_elem *e;
-
-	if (q->count == ELEMS_PER_MSG && elq_flush(q, 1) == -1)
-		return -1;
-	if (q->s == NULL && ((q->s = nftnl_set_alloc()) == NULL ||
-	    nftnl_set_set_str(q->s, NFTNL_SET_TABLE, q->n->table) != 0 ||
-	    nftnl_set_set_str(q->s, NFTNL_SET_NAME, sets[set].name) != 0))
-		return -1;
-	if ((e = nftnl_set_elem_alloc()) == NULL)
-		return -1;
-	nftnl_set_elem_add(q->s, e);
-	q->count++;
-	if (timeout_ms != 0) {
-		/* the expiration is what restarts an existing element's timer */
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, timeout_ms);
-		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_EXPIRATION, timeout_ms);
-	}
-	return nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, klen) < 0 ? -1 : 0;
-}
-
-/* The set an opening belongs in, or -1. */
-static int
-elem_set(const struct fw_elem *e)
-{
-	if (e->src.family != 4 && e->src.family != 6)
-		return -1;
-	if (e->dst.family == 0)
-		return e->src.family == 4 ? IN4 : IN6;
-	if (e->dst.family != e->src.family)
-		return -1;
-	return e->src.family == 4 ? FWD4 : FWD6;
-}
-
-/* The key for one port, laid out as the lookup's registers; its length. */
-static uint32_t
-elem_key(const struct fw_elem *e, uint16_t port, uint8_t key[KEY_MAX])
-{
-	uint32_t alen = e->src.family == 4 ? 4 : 16, off = alen;
-	uint16_t be = htons(port);
-
-	memset(key, 0, KEY_MAX);
-	memcpy(key, e->src.bytes, alen);
-	if (e->dst.family != 0) {
-		memcpy(key + off, e->dst.bytes, alen);
-		off += alen;
-	}
-	key[off] = e->proto;
-	memcpy(key + off + 4, &be, sizeof(be));
-	return off + 8;
-}
-
-/* Queue all elements, one message per set and per ELEMS_PER_MSG. */
-static int
-put_elems(struct nft *n, uint16_t type, const struct fw_elem *e, size_t count)
-{
-	struct elq q = { n, type, NULL, 0 };
-	uint8_t key[KEY_MAX];
-	uint32_t port, klen;
-	size_t i;
-	int s;
-
-	for (s = 0; s < NSETS; s++) {
-		for (i = 0; i < count; i++) {
-			if (elem_set(&e[i]) != s)
-				continue;
-			for (port = e[i].port_lo; port <= e[i].port_hi; port++) {
-				klen = elem_key(&e[i], (uint16_t)port, key);
-				if (elq_add(&q, s, key, klen, type == NFT_MSG_NEWSETELEM ?
-				    e[i].timeout_ms : 0) == -1) {
-					elq_flush(&q, 0);
-					return -1;
-				}
-			}
-		}
-		if (elq_flush(&q, 1) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-elems_check(const struct fw_elem *e, size_t count, int add)
-{
-	uint64_t total = 0;
-	size_t i;
-
-	for (i = 0; i < count; i++) {
-		if (elem_set(&e[i]) == -1 || (e[i].proto != IPPROTO_TCP &&
-		    e[i].proto != IPPROTO_UDP) || e[i].port_lo == 0 ||
-		    e[i].port_lo > e[i].port_hi || (add && e[i].timeout_ms == 0)) {
-			diag(NULL, 0, "nft: opening %zu is invalid", i);
-			return -1;
-		}
-		total += (uint64_t)e[i].port_hi - e[i].port_lo + 1;
-	}
-	if (total > MAX_ELEMS) {
-		diag(NULL, 0, "nft: %llu elements in one call, more than %u",
-		    (unsigned long long)total, MAX_ELEMS);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-allow_check(const struct allow_rule *a, size_t count)
+allow_check(const struct fw_allow *a, size_t count)
 {
 	size_t i;
 
@@ -565,7 +220,6 @@ struct nft *
 nft_open(const char *table)
 {
 	struct nft *n;
-	int one = 1;
 
 	if (table == NULL || *table == '\0' || strlen(table) >= TABLE_MAX) {
 		diag(NULL, 0, "nft: bad table name");
@@ -576,18 +230,12 @@ nft_open(const char *table)
 		return NULL;
 	}
 	memcpy(n->table, table, strlen(table) + 1);
-	n->open = SIZE_MAX;
 	n->refresh = timer_update();
-	if ((n->nl = mnl_socket_open(NETLINK_NETFILTER)) == NULL ||
-	    mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+	if ((n->nl = nl_open()) == NULL) {
 		diag(NULL, 0, "nft: netlink socket: %s", strerror(errno));
 		nft_close(n);
 		return NULL;
 	}
-	n->portid = mnl_socket_get_portid(n->nl);
-	n->seq = (uint32_t)time(NULL);
-	/* error ACKs without a copy of the (maybe large) message */
-	(void)mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	return n;
 }
 
@@ -596,14 +244,12 @@ nft_close(struct nft *n)
 {
 	if (n == NULL)
 		return;
-	if (n->nl != NULL)
-		mnl_socket_close(n->nl);
-	free(n->buf);
+	nl_close(n->nl);
 	free(n);
 }
 
 int
-nft_install(struct nft *n, uint16_t knock_port, const struct allow_rule *allow,
+nft_install(struct nft *n, uint16_t knock_port, const struct fw_allow *allow,
     size_t nallow)
 {
 	int err, s;
@@ -611,13 +257,13 @@ nft_install(struct nft *n, uint16_t knock_port, const struct allow_rule *allow,
 	if (allow_check(allow, nallow) == -1)
 		return -1;
 	/* add (so that delete cannot fail), delete, add: an atomic replace */
-	if (batch_begin(n) == -1 ||
+	if (nl_batch_begin(n->nl) == -1 ||
 	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1 ||
 	    put_table(n, NFT_MSG_DELTABLE, 0) == -1 ||
 	    put_table(n, NFT_MSG_NEWTABLE, NLM_F_CREATE) == -1)
 		return oom(n);
-	for (s = 0; s < NSETS; s++)
-		if (put_set(n, s) == -1)
+	for (s = 0; s < SET_COUNT; s++)
+		if (nft_set_put(n->nl, n->table, s) == -1)
 			return oom(n);
 	/* Knocks are read from the capture; the stack leaves them untracked
 	 * (no connection tracking entry made and freed per packet) and the
@@ -633,7 +279,7 @@ nft_install(struct nft *n, uint16_t knock_port, const struct allow_rule *allow,
 	    put_rules(n, "input", 1, allow, nallow) == -1 ||
 	    put_rules(n, "forward", 0, allow, nallow) == -1)
 		return oom(n);
-	if ((err = batch_run(n)) != 0)
+	if ((err = nl_commit(n->nl)) != 0)
 		return fail(n, "install", err);
 	return 0;
 }
@@ -643,26 +289,26 @@ nft_add(struct nft *n, const struct fw_elem *e, size_t count)
 {
 	int err, try;
 
-	if (elems_check(e, count, 1) == -1)
+	if (nft_set_check(e, count, 1) == -1)
 		return -1;
 	if (count == 0)
 		return 0;
 	for (try = 0; try < 3; try++) {
-		if (batch_begin(n) == -1 ||
+		if (nl_batch_begin(n->nl) == -1 ||
 		    put_elems(n, NFT_MSG_NEWSETELEM, e, count) == -1)
 			return oom(n);
-		if ((err = batch_run(n)) != 0)
+		if ((err = nl_commit(n->nl)) != 0)
 			return fail(n, "add", err);
 		if (n->refresh)
 			return 0;
 		/* The kernel kept the old timers: now that all exist, delete
 		 * and add them again in one batch. ENOENT: one expired in
 		 * between; start over. */
-		if (batch_begin(n) == -1 ||
+		if (nl_batch_begin(n->nl) == -1 ||
 		    put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1 ||
 		    put_elems(n, NFT_MSG_NEWSETELEM, e, count) == -1)
 			return oom(n);
-		if ((err = batch_run(n)) != ENOENT)
+		if ((err = nl_commit(n->nl)) != ENOENT)
 			return err != 0 ? fail(n, "refresh", err) : 0;
 	}
 	return fail(n, "refresh", ENOENT);
@@ -673,21 +319,12 @@ static int
 elems_gone(struct nft *n, const struct fw_elem *c, size_t k, uint8_t *gone)
 {
 	size_t i;
-	int err;
 
-	n->len = 0;
-	n->open = SIZE_MAX;
-	n->first = n->last = ++n->seq;
-	n->errtype = 0;
-	memset(gone, 0, k);
+	nl_query_begin(n->nl);
 	for (i = 0; i < k; i++)
 		if (put_elems(n, NFT_MSG_GETSETELEM, &c[i], 1) == -1)
 			return ENOMEM;
-	msg_close(n);
-	n->gone = gone;
-	err = exchange(n, 2 * k);	/* an element and an ACK each */
-	n->gone = NULL;
-	return err;
+	return nl_query(n->nl, gone);	/* a single port each: one message */
 }
 
 /* Delete those of c[0..k) (single ports) that still exist. */
@@ -706,11 +343,11 @@ del_present(struct nft *n, struct fw_elem *c, size_t k)
 				c[j++] = c[i];
 		if ((k = j) == 0)
 			return 0;
-		if (batch_begin(n) == -1 ||
+		if (nl_batch_begin(n->nl) == -1 ||
 		    put_elems(n, NFT_MSG_DELSETELEM, c, k) == -1)
 			return oom(n);
 		/* ENOENT: one expired since we asked */
-		if ((err = batch_run(n)) != ENOENT)
+		if ((err = nl_commit(n->nl)) != ENOENT)
 			return err != 0 ? fail(n, "delete", err) : 0;
 	}
 	return fail(n, "delete", ENOENT);
@@ -724,13 +361,14 @@ nft_del(struct nft *n, const struct fw_elem *e, size_t count)
 	size_t i, k;
 	int err;
 
-	if (elems_check(e, count, 0) == -1)
+	if (nft_set_check(e, count, 0) == -1)
 		return -1;
 	if (count == 0)
 		return 0;
-	if (batch_begin(n) == -1 || put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
+	if (nl_batch_begin(n->nl) == -1 ||
+	    put_elems(n, NFT_MSG_DELSETELEM, e, count) == -1)
 		return oom(n);
-	if ((err = batch_run(n)) != ENOENT)
+	if ((err = nl_commit(n->nl)) != ENOENT)
 		return err != 0 ? fail(n, "delete", err) : 0;
 	/*
 	 * Some are gone (expired), and kernels before 6.3 have no
@@ -756,9 +394,10 @@ nft_uninstall(struct nft *n)
 {
 	int err;
 
-	if (batch_begin(n) == -1 || put_table(n, NFT_MSG_DELTABLE, 0) == -1)
+	if (nl_batch_begin(n->nl) == -1 ||
+	    put_table(n, NFT_MSG_DELTABLE, 0) == -1)
 		return oom(n);
-	if ((err = batch_run(n)) != 0 && err != ENOENT)
+	if ((err = nl_commit(n->nl)) != 0 && err != ENOENT)
 		return fail(n, "uninstall", err);
 	return 0;
 }

@@ -19,30 +19,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "addr.h"
-#include "config.h"
-
-/* One opening: src may reach (dst, or the gateway itself when dst.family is
- * 0) on proto and every port in [port_lo, port_hi]. */
-struct fw_elem {
-	struct spa_addr src;
-	struct spa_addr dst;
-	uint8_t proto;
-	uint16_t port_lo, port_hi;
-	uint32_t timeout_ms;		/* for nft_add */
-};
+#include "fw.h"
 
 struct nft;
 
 /* Open a netlink socket for table; NULL on error. */
 struct nft *nft_open(const char *table);
+
+/* Close the socket and free n; NULL is a no-op. */
 void nft_close(struct nft *n);
 
 /* Replace the table, chains, sets and rules in one batch (live openings are
  * dropped); UDP to knock_port is left untracked (the input chain drops
  * it). 0 or -1. */
 int nft_install(struct nft *n, uint16_t knock_port,
-    const struct allow_rule *allow, size_t nallow);
+    const struct fw_allow *allow, size_t nallow);
 
 /* Add (or refresh: the timer restarts) openings in one batch; 0 or -1. */
 int nft_add(struct nft *n, const struct fw_elem *e, size_t count);

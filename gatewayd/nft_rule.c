@@ -154,7 +154,7 @@ nft_rule_nd(struct nftnl_rule *r)
 }
 
 int
-nft_rule_allow(struct nftnl_rule *r, const struct allow_rule *a)
+nft_rule_allow(struct nftnl_rule *r, const struct fw_allow *a)
 {
 	struct rb b = { r, 0 };
 	uint32_t alen = a->addr.family == 6 ? 16 : 4, i, bits;

@@ -2,15 +2,15 @@
 #define SPA_NFT_RULE_H
 
 /*
- * The expressions of the firewall's rules, private to nft.c: each function
- * appends one match and "accept" to a libnftnl rule of the inet family, where
- * every load from the network header is guarded by meta nfproto first.
- * Each returns 0, or -1 when out of memory.
+ * The expressions of the firewall's rules, private to the nftables backend
+ * (nft.c, nft_set.c): each function appends one match and "accept" to a
+ * libnftnl rule of the inet family, where every load from the network header
+ * is guarded by meta nfproto first. Each returns 0, or -1 when out of memory.
  */
 
 #include <stdint.h>
 
-#include "config.h"
+#include "fw.h"
 
 struct nftnl_rule;
 
@@ -24,7 +24,7 @@ int nft_rule_loopback(struct nftnl_rule *r);
 int nft_rule_nd(struct nftnl_rule *r);
 
 /* ip saddr PREFIX meta l4proto PROTO th dport PORT accept (a validated) */
-int nft_rule_allow(struct nftnl_rule *r, const struct allow_rule *a);
+int nft_rule_allow(struct nftnl_rule *r, const struct fw_allow *a);
 /* Drop outgoing TCP that is new but not a SYN. */
 int nft_rule_new_not_syn(struct nftnl_rule *r);
 /* Leave UDP to the knock port untracked. */

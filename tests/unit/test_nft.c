@@ -196,7 +196,7 @@ ns_cleanup(void)
 static void
 test_install(struct nft *n)
 {
-	struct allow_rule a[1];
+	struct fw_allow a[1];
 	const char *sets[] = {
 		"\"name\": \"in4\", \"table\": \"" TABLE "\", \"type\": "
 		    "[\"ipv4_addr\", \"inet_proto\", \"inet_service\"]",
