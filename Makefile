@@ -56,8 +56,8 @@ COMMON_SRC := $(wildcard common/*.c)
 RULES_SRC  := $(wildcard rules/*.c)
 GWD_SRC    := $(filter-out gatewayd/main.c,$(wildcard gatewayd/*.c))
 ADMIN_SRC  := $(wildcard gatewayd/admin/*.c)
-# The library: every spa-client/*.c but the CLI (knock_*.c) and the shim.
-CLIENT_SRC := $(filter-out spa-client/knock_%.c spa-client/shim%.c,$(wildcard spa-client/*.c))
+# The library: every spa-client/*.c but the CLI (cli_*.c) and the shim.
+CLIENT_SRC := $(filter-out spa-client/cli_%.c spa-client/shim%.c,$(wildcard spa-client/*.c))
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 RULES_OBJ  := $(RULES_SRC:%.c=$(B)/%.o)
@@ -115,7 +115,7 @@ $(B)/spa-admin: $(ADMIN_OBJ) $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
 
 # spa-knock run checks --map with the shim's own parser (shim_map.c).
-KNOCK_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard spa-client/knock_*.c) spa-client/shim_map.c)
+KNOCK_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard spa-client/cli_*.c) spa-client/shim_map.c)
 $(B)/spa-knock: $(KNOCK_OBJ) $(LIBCLIENT)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(KNOCK_OBJ) -L$(B) -lspa-client \

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "diag.h"
 #include "ini.h"
+#include "list.h"
 #include "util.h"
 
 #define CONFIG_DEFAULT_SKEW 30
@@ -22,8 +23,8 @@ static const char *const path_keys[] = { "identity", "policy", "agents",
 static const char *const firewall_keys[] = { "allow", NULL };
 
 /*
- * Hand each item of a comma-separated list, trimmed, to fn; an empty value is
- * no items, an empty item is an error.
+ * Hand each item of a comma-separated list to fn (list.h: trimmed; a blank
+ * value is no items, an empty item is an error).
  */
 typedef int (*item_fn)(struct gw_config *c, char *item);
 
@@ -32,8 +33,9 @@ each_item(const struct ini *ini, const char *sec, const char *key,
     struct gw_config *c, item_fn fn, const char *expect)
 {
 	const char *v = ini_get(ini, sec, key);
-	char *buf, *cur, *item;
-	int ret = -1;
+	struct list l;
+	char *buf, *item;
+	int r, ret = -1;
 
 	if (v == NULL)
 		return 0;
@@ -41,12 +43,11 @@ each_item(const struct ini *ini, const char *sec, const char *key,
 		diag(ini_path(ini), 0, "out of memory");
 		return -1;
 	}
-	cur = *util_trim(buf) != '\0' ? buf : NULL;
-	while ((item = strsep(&cur, ",")) != NULL) {
-		item = util_trim(item);
-		if (*item == '\0' || fn(c, item) != 0) {
+	list_init(&l, buf);
+	while ((r = list_next(&l, &item)) != 0) {
+		if (r < 0 || fn(c, item) != 0) {
 			diag(ini_path(ini), ini_line(ini, sec, key), "bad %s '%s' "
-			    "(expected %s)", key, *item ? item : "", expect);
+			    "(expected %s)", key, item, expect);
 			goto out;
 		}
 	}

@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "diag.h"
 #include "ini.h"
+#include "list.h"
 #include "util.h"
 
 /* Longest line agent_write emits: ini.c refuses lines past 1000 characters. */
@@ -53,15 +54,16 @@ agent_name(const char *path, char name[POLICY_NAME_MAX])
 static int
 parse_enclaves(const char *s, struct agent *a)
 {
-	char *buf, *cur, *item;
-	int ret = -1;
+	struct list l;
+	char *buf, *item;
+	int r, ret = -1;
 
 	if ((buf = strdup(s)) == NULL)
 		return -1;
-	cur = *util_trim(buf) != '\0' ? buf : NULL;
-	while ((item = strsep(&cur, ",")) != NULL) {
-		item = util_trim(item);
-		if (!util_valid_name(item) || a->nenclaves == AGENT_MAX_ENCLAVES)
+	list_init(&l, buf);
+	while ((r = list_next(&l, &item)) != 0) {
+		if (r < 0 || !util_valid_name(item) ||
+		    a->nenclaves == AGENT_MAX_ENCLAVES)
 			goto out;
 		for (size_t i = 0; i < a->nenclaves; i++)
 			if (strcmp(a->enclaves[i], item) == 0)

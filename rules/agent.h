@@ -71,23 +71,7 @@ int agent_write(const char *dir, const struct agent *a, int replace);
 int agent_check_enclaves(const struct agent *a, const char *path,
     const struct policy *p);
 
-/* The agents of a directory, in name order, looked up by key id in O(1) and
- * by name in O(log n). */
-struct agentdb;
-
-/* Load every DIR/NAME.ini (hidden and other files are skipped); NULL if any
- * file is bad, two agents share a key id, or memory runs out. */
-struct agentdb *agentdb_load(const char *dir);
-void agentdb_free(struct agentdb *db);
-size_t agentdb_count(const struct agentdb *db);
-
-/* Bytes the table holds (its agents, index and storage, not the allocator's
- * own overhead). */
-size_t agentdb_bytes(const struct agentdb *db);
-
-/* The i-th agent in name order, NULL past the end. */
-const struct agent *agentdb_at(const struct agentdb *db, size_t i);
-const struct agent *agentdb_find(const struct agentdb *db, const uint8_t id[KEY_ID_LEN]);
-const struct agent *agentdb_by_name(const struct agentdb *db, const char *name);
+/* transitional: remove once every user includes agentdb.h */
+#include "agentdb.h"
 
 #endif

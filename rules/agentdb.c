@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "arena.h"
 #include "dedup.h"
 #include "diag.h"

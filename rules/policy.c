@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "ini.h"
+#include "list.h"
 #include "policy.h"
 #include "util.h"
 
@@ -87,14 +88,15 @@ policy_enclave(const struct policy *p, const char *name)
 int
 policy_parse_labels(const char *s, struct label *labels, size_t max)
 {
-	char *buf, *cur, *item, *k, *v;
-	int n = 0, ret = -1;
+	struct list l;
+	char *buf, *item, *k, *v;
+	int n = 0, r, ret = -1;
 
 	if ((buf = strdup(s)) == NULL)
 		return -1;
-	cur = *util_trim(buf) != '\0' ? buf : NULL;
-	while ((item = strsep(&cur, ",")) != NULL) {
-		if ((v = strchr(item, '=')) == NULL)
+	list_init(&l, buf);
+	while ((r = list_next(&l, &item)) != 0) {
+		if (r < 0 || (v = strchr(item, '=')) == NULL)
 			goto out;
 		*v++ = '\0';
 		k = util_trim(item);
@@ -199,9 +201,10 @@ enclave_resources(const struct ini *ini, const char *sec, struct policy *p,
 	struct enclave *e = &p->enc[ei];
 	int line = ini_line(ini, sec, "resources");
 	const char *v;
-	char *buf = NULL, *cur, *item;
+	struct list l;
+	char *buf = NULL, *item;
 	size_t max = 1;
-	int r, ret = -1;
+	int more, r, ret = -1;
 
 	if ((v = need(ini, sec, "resources")) == NULL)
 		return -1;
@@ -212,13 +215,8 @@ enclave_resources(const struct ini *ini, const char *sec, struct policy *p,
 		diag(ini_path(ini), line, "out of memory");
 		goto out;
 	}
-	cur = buf;
-	while ((item = strsep(&cur, ",")) != NULL) {
-		item = util_trim(item);
-		if (*item == '\0') {
-			diag(ini_path(ini), line, "empty item in resources");
-			goto out;
-		}
+	list_init(&l, buf);
+	while ((more = list_next(&l, &item)) > 0) {
 		if ((r = policy_resource(p, item)) < 0) {
 			diag(ini_path(ini), line, "unknown resource '%s'", item);
 			goto out;
@@ -229,6 +227,11 @@ enclave_resources(const struct ini *ini, const char *sec, struct policy *p,
 		}
 		mark[r] = (uint32_t)(ei + 1);
 		e->res[e->nres++] = (uint32_t)r;
+	}
+	/* A blank list as well: an enclave must grant something. */
+	if (more < 0 || e->nres == 0) {
+		diag(ini_path(ini), line, "empty item in resources");
+		goto out;
 	}
 	/* Sorted, so that decide can search an enclave in O(log n). */
 	qsort(e->res, e->nres, sizeof(*e->res), cmp_u32);

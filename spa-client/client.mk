@@ -20,8 +20,8 @@ e2e: $(B)/tests/test_client
 
 # spa-knock run looks for the shim next to itself, then here; the stamp
 # rebuilds it when SHIMDIR changes (rewritten only when it differs).
-$(B)/spa-client/knock_run.o: ALL_CFLAGS += -DSPA_SHIM_PATH=\"$(SHIMDIR)/libspa-shim.so\"
-$(B)/spa-client/knock_run.o: $(B)/spa-client/shimdir
+$(B)/spa-client/cli_run.o: ALL_CFLAGS += -DSPA_SHIM_PATH=\"$(SHIMDIR)/libspa-shim.so\"
+$(B)/spa-client/cli_run.o: $(B)/spa-client/shimdir
 $(B)/spa-client/shimdir: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(SHIMDIR)' | cmp -s - $@ || echo '$(SHIMDIR)' > $@

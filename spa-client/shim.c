@@ -8,7 +8,7 @@
  * and wait a second for its retransmission). Then the real connect() runs,
  * whatever happened. Connections to any other address are untouched.
  *
- * Configuration comes from the environment (see knock_run.c and spa.h):
+ * Configuration comes from the environment (see cli_run.c and spa.h):
  * SPA_CREDENTIALS, SPA_GATEWAY, SPA_TIMEOUT_MS, SPA_SHIM_MAP,
  * SPA_SHIM_DURATION; SPA_SHIM_VERBOSE=1 reports each knock on stderr. Errors
  * are reported on stderr as "spa-shim: ...": the program gets no new errno.

@@ -22,14 +22,20 @@ e2e: all
 	@SPA_BUILD=$(CURDIR)/$(B) SPA_SANITIZE=$(SANITIZE) \
 	  ASAN_OPTIONS=verify_asan_link_order=0 tests/e2e/run.sh $(E2E)
 
+# Each product object exports only its own file's prefix (foo.c: foo_*), and
+# the shared libraries only their interfaces.
+symbols-check: all
+	@tests/check-symbols.sh $(B)
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory symbols-check
 	@$(MAKE) --no-print-directory unit-check
 	@[ "$(SANITIZE)" = 1 ] || $(MAKE) --no-print-directory fuzz-check
 	@$(MAKE) --no-print-directory e2e
 
-.PHONY: unit e2e
+.PHONY: unit e2e symbols-check
 
 demo: deps
 	@$(MAKE) --no-print-directory all

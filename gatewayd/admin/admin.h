@@ -22,9 +22,9 @@ int agent_cmd_main(int argc, char **argv, const char *dir_arg);
 int agent_add_main(int argc, char **argv, const char *dir_arg);
 int agent_revoke_main(int argc, char **argv, const char *dir_arg);
 int agent_list_main(int argc, char **argv, const char *dir_arg);
-int reload_main(int argc, char **argv, const char *dir_arg);
-int openings_main(int argc, char **argv, const char *dir_arg);
-int metrics_main(int argc, char **argv, const char *dir_arg);
+int live_reload_main(int argc, char **argv, const char *dir_arg);
+int live_openings_main(int argc, char **argv, const char *dir_arg);
+int live_metrics_main(int argc, char **argv, const char *dir_arg);
 
 /* Print "usage: spa-admin <usage>" to stderr (or stdout when ok); returns the
  * exit status: EXIT_SUCCESS when ok, else ADMIN_EXIT_USAGE. */

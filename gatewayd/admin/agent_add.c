@@ -14,27 +14,34 @@
 #include "admin.h"
 #include "diag.h"
 #include "keyfile.h"
+#include "list.h"
 #include "util.h"
 
 static const char usage[] =
     "[--config-dir DIR] agent add NAME [--enclave E]... [--label K=V]...\n"
     "                 [--expires RFC3339] --output CREDFILE";
 
-/* --enclave E (or E1,E2): each must exist in the policy; repeats are merged. */
+/*
+ * --enclave E (or E1,E2): each must exist in the policy; repeats are merged.
+ * An empty item, or a blank flag, is refused (list.h): it names no enclave.
+ */
 static int
 add_enclaves(struct agent *a, const struct policy *p, const char *ppath,
     const char *arg)
 {
-	char buf[1024], *save = NULL, *e;
+	char buf[1024], *e;
+	struct list l;
+	int r, n = 0;
 
 	if (util_strlcpy(buf, arg, sizeof(buf)) != 0) {
 		diag(NULL, 0, "agent add: --enclave too long");
 		return -1;
 	}
-	for (e = strtok_r(buf, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+	list_init(&l, buf);
+	while ((r = list_next(&l, &e)) > 0) {
 		size_t i;
 
-		e = util_trim(e);
+		n++;
 		if (policy_enclave(p, e) < 0) {
 			diag(NULL, 0, "agent add: unknown enclave '%s' (not in %s)",
 			    e, ppath);
@@ -50,6 +57,11 @@ add_enclaves(struct agent *a, const struct policy *p, const char *ppath,
 			    AGENT_MAX_ENCLAVES);
 			return -1;
 		}
+	}
+	if (r < 0 || n == 0) {
+		diag(NULL, 0, "agent add: bad --enclave '%s': empty enclave name "
+		    "(expected E or E1,E2)", arg);
+		return -1;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "agentdb.h"
 #include "control.h"
 #include "diag.h"
 #include "util.h"

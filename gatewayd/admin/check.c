@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "admin.h"
+#include "agentdb.h"
 #include "diag.h"
 #include "keyfile.h"
 

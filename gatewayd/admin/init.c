@@ -18,6 +18,7 @@
 #include "admin.h"
 #include "diag.h"
 #include "init.h"
+#include "list.h"
 #include "util.h"
 
 #define SYSTEM_USER "spa-gateway"
@@ -57,15 +58,17 @@ parse_ifaces(const char *arg, struct init_params *p,
     char names[CONFIG_MAX_IFACES][IF_NAMESIZE], size_t *n)
 {
 	char buf[sizeof(p->ifaces)];
-	char *save = NULL, *tok;
+	struct list l;
+	char *tok;
+	int r;
 
 	*n = 0;
 	if (util_strlcpy(buf, arg, sizeof(buf)) != 0)
 		goto bad;
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		tok = util_trim(tok);
+	list_init(&l, buf);
+	while ((r = list_next(&l, &tok)) > 0) {
 		if (*n == CONFIG_MAX_IFACES || !charset(tok, "_.:-") ||
-		    util_strlcpy(names[*n], tok, IF_NAMESIZE) != 0 || *tok == '\0')
+		    util_strlcpy(names[*n], tok, IF_NAMESIZE) != 0)
 			goto bad;
 		for (size_t i = 0; i < *n; i++)
 			if (strcmp(names[i], tok) == 0)
@@ -74,7 +77,7 @@ parse_ifaces(const char *arg, struct init_params *p,
 			strcat(p->ifaces, ", ");
 		strcat(p->ifaces, names[(*n)++]);
 	}
-	if (*n > 0)
+	if (r == 0 && *n > 0)
 		return 0;
 bad:
 	diag(NULL, 0, "init: bad --interface '%s': give 1 to %d distinct interface "

@@ -29,19 +29,19 @@ live(int argc, char **argv, const char *dir_arg, const char *request,
 }
 
 int
-reload_main(int argc, char **argv, const char *dir_arg)
+live_reload_main(int argc, char **argv, const char *dir_arg)
 {
 	return live(argc, argv, dir_arg, "reload", "[--config-dir DIR] reload");
 }
 
 int
-openings_main(int argc, char **argv, const char *dir_arg)
+live_openings_main(int argc, char **argv, const char *dir_arg)
 {
 	return live(argc, argv, dir_arg, "openings", "[--config-dir DIR] openings");
 }
 
 int
-metrics_main(int argc, char **argv, const char *dir_arg)
+live_metrics_main(int argc, char **argv, const char *dir_arg)
 {
 	return live(argc, argv, dir_arg, "metrics", "[--config-dir DIR] metrics");
 }

@@ -37,9 +37,9 @@ static const struct {
 	{ "init", init_main },
 	{ "agent", agent_cmd_main },
 	{ "check", check_main },
-	{ "reload", reload_main },
-	{ "openings", openings_main },
-	{ "metrics", metrics_main },
+	{ "reload", live_reload_main },
+	{ "openings", live_openings_main },
+	{ "metrics", live_metrics_main },
 };
 
 int

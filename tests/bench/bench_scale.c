@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "benchlib.h"
 #include "openings.h"
 #include "util.h"

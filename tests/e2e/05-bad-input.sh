@@ -267,6 +267,24 @@ if [ ! -e "$WORK/bob.cred" ] && [ ! -e "$D/agents.d/bob.ini" ]
 then ok "refused agent add (unknown enclave) wrote nothing"
 else nok "refused agent add (unknown enclave) left files behind"; fi
 
+# A list flag with an empty item is a typo: refused, never skipped.
+for bad in 'ops,,ops' 'ops,' ',ops' ' , ' ''; do
+	expect_refused "agent add refuses --enclave '$bad'" \
+		admin agent add bob --enclave "$bad" --output "$WORK/bob.cred"
+	grep -q "bad --enclave '$bad': empty enclave name" "$ERR" ||
+		{ show_err; nok "agent add --enclave '$bad': the error does not say why"; }
+done
+if [ ! -e "$WORK/bob.cred" ] && [ ! -e "$D/agents.d/bob.ini" ]
+then ok "refused agent add (empty enclave) wrote nothing"
+else nok "refused agent add (empty enclave) left files behind"; fi
+for bad in 'lo,,dummy0' 'lo,' ',lo'; do
+	expect_refused "init refuses --interface '$bad'" \
+		"$ADMIN" init --config-dir "$WORK/fresh" --interface "$bad" \
+		--address 127.0.0.1
+done
+if [ ! -e "$WORK/fresh" ]; then ok "refused init (empty interface) created nothing"
+else nok "refused init (empty interface) created $WORK/fresh"; fi
+
 expect_refused "agent add refuses a bad --expires" \
 	admin agent add bob --expires tomorrow --output "$WORK/bob.cred"
 expect_refused "agent add refuses a bad --label" \

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "diag.h"
 #include "t.h"
 #include "tagent.h"

@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "t.h"
 #include "tagent.h"
 #include "tfile.h"

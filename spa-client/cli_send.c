@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "knock_cli.h"
+#include "cli.h"
 #include "spa.h"
 
 #define MAX_WAIT 16
@@ -68,16 +68,16 @@ knock_and_save(struct spa_client *c, const char *const *res, size_t n,
 	int err;
 
 	if ((err = spa_knock_build(c, res, n, duration, buf, sizeof(buf), &len)))
-		return knock_fail("knock", err);
+		return cli_util_fail("knock", err);
 	if (save(path, buf, len) != 0)
 		return 1;
 	if ((err = spa_send(c, buf, len)) != SPA_OK)
-		return knock_fail("send", err);
+		return cli_util_fail("send", err);
 	return 0;
 }
 
 int
-knock_cmd_knock(int argc, char **argv, char **cmd)
+cli_send(int argc, char **argv, char **cmd)
 {
 	static const struct option opts[] = {
 		{ "credentials", required_argument, NULL, 'c' },
@@ -115,15 +115,15 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 			waits[nwait++] = optarg;
 			break;
 		case 'd':
-			if (knock_parse_seconds("--duration", optarg, 86400, &duration))
+			if (cli_util_parse_seconds("--duration", optarg, 86400, &duration))
 				return 2;
 			break;
 		case 't':
-			if (knock_parse_seconds("--timeout", optarg, 3600, &timeout))
+			if (cli_util_parse_seconds("--timeout", optarg, 3600, &timeout))
 				return 2;
 			break;
 		case 'i':
-			if (knock_parse_seconds("--interval", optarg, 86400, &interval) ||
+			if (cli_util_parse_seconds("--interval", optarg, 86400, &interval) ||
 			    interval == 0) {
 				fprintf(stderr, "spa-knock: --interval must be at least 1\n");
 				return 2;
@@ -148,10 +148,10 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 		    "it does not go with --wait or a command\n");
 		return 2;
 	}
-	if (knock_open_client(&c, cred, gateway) != 0)
+	if (cli_util_open_client(&c, cred, gateway) != 0)
 		return 1;
 	if (address != NULL && (err = spa_client_set_address(c, address)) != SPA_OK) {
-		knock_fail(address, err);
+		cli_util_fail(address, err);
 		goto out;
 	}
 	if (savepath != NULL) {
@@ -161,19 +161,19 @@ knock_cmd_knock(int argc, char **argv, char **cmd)
 	err = spa_knock_wait(c, res, nres, (uint32_t)duration, waits, nwait,
 	    (unsigned)timeout * 1000);
 	if (err != SPA_OK) {
-		knock_fail(nwait ? "knock and wait" : "knock", err);
+		cli_util_fail(nwait ? "knock and wait" : "knock", err);
 		goto out;
 	}
 	ret = 0;
 	if (cmd != NULL && keepalive) {
 		if (interval == 0)
 			interval = duration >= 2 ? duration / 2 : 1;
-		return knock_keepalive(c, res, nres, (uint32_t)duration,
+		return cli_keepalive(c, res, nres, (uint32_t)duration,
 		    (unsigned)interval, cmd);
 	}
 	if (cmd != NULL) {
 		spa_client_close(c);
-		return knock_exec(cmd);
+		return cli_util_exec(cmd);
 	}
 out:
 	spa_client_close(c);

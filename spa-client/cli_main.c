@@ -1,19 +1,19 @@
 /*
  * spa-knock: knock on a spa-gateway. A verb table; one file per verb:
- *   spa-knock [OPTIONS] [RESOURCE...] [-- COMMAND...]   knock_send.c
- *   spa-knock run [OPTIONS] -- COMMAND...               knock_run.c
+ *   spa-knock [OPTIONS] [RESOURCE...] [-- COMMAND...]   cli_send.c
+ *   spa-knock run [OPTIONS] -- COMMAND...               cli_run.c
  * Everything after the first "--" is the command, never an option.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "knock_cli.h"
+#include "cli.h"
 
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv, char **cmd);
 } verbs[] = {
-	{ "run", knock_cmd_run },
+	{ "run", cli_run },
 };
 
 int
@@ -36,5 +36,5 @@ main(int argc, char **argv)
 	for (size_t v = 0; argc > 1 && v < sizeof(verbs) / sizeof(verbs[0]); v++)
 		if (strcmp(argv[1], verbs[v].name) == 0)
 			return verbs[v].fn(argc - 1, argv + 1, cmd);
-	return knock_cmd_knock(argc, argv, cmd);
+	return cli_send(argc, argv, cmd);
 }

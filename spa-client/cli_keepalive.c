@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "knock_cli.h"
+#include "cli.h"
 #include "spa.h"
 
 static const int forwarded[] = {
@@ -49,7 +49,7 @@ mirror(int status, const sigset_t *set)
 }
 
 int
-knock_keepalive(struct spa_client *c, const char *const *res, size_t n,
+cli_keepalive(struct spa_client *c, const char *const *res, size_t n,
     uint32_t duration, unsigned interval, char **cmd)
 {
 	sigset_t set, old;
@@ -72,14 +72,14 @@ knock_keepalive(struct spa_client *c, const char *const *res, size_t n,
 	if (pid == 0) {
 		spa_client_close(c);		/* the child needs no secrets */
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		_exit(knock_exec(cmd));
+		_exit(cli_util_exec(cmd));
 	}
 	next = mono_ms() + (uint64_t)interval * 1000;
 	for (;;) {
 		now = mono_ms();
 		if (now >= next) {
 			if ((err = spa_knock(c, res, n, duration)) != SPA_OK)
-				knock_fail("keepalive knock", err);
+				cli_util_fail("keepalive knock", err);
 			next = now + (uint64_t)interval * 1000;
 			continue;
 		}

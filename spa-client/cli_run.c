@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "knock_cli.h"
+#include "cli.h"
 #include "shim_map.h"
 #include "spa.h"
 
@@ -122,7 +122,7 @@ setup_env(const char *cred, const char *gateway, unsigned long duration,
 }
 
 int
-knock_cmd_run(int argc, char **argv, char **cmd)
+cli_run(int argc, char **argv, char **cmd)
 {
 	static const struct option opts[] = {
 		{ "credentials", required_argument, NULL, 'c' },
@@ -144,11 +144,11 @@ knock_cmd_run(int argc, char **argv, char **cmd)
 		case 'c': cred = optarg; break;
 		case 'g': gateway = optarg; break;
 		case 'd':
-			if (knock_parse_seconds("--duration", optarg, 86400, &duration))
+			if (cli_util_parse_seconds("--duration", optarg, 86400, &duration))
 				return 2;
 			break;
 		case 't':
-			if (knock_parse_seconds("--timeout", optarg, 3600, &timeout))
+			if (cli_util_parse_seconds("--timeout", optarg, 3600, &timeout))
 				return 2;
 			break;
 		case 'm':
@@ -181,10 +181,10 @@ knock_cmd_run(int argc, char **argv, char **cmd)
 		return 2;
 	/* Check the credentials here, where the error is clear, not in the
 	 * program's connect(). */
-	if (knock_open_client(&c, cred, gateway) != 0)
+	if (cli_util_open_client(&c, cred, gateway) != 0)
 		return 1;
 	spa_client_close(c);
 	if (setup_env(cred, gateway, duration, timeout, map) != 0)
 		return 1;
-	return knock_exec(cmd);
+	return cli_util_exec(cmd);
 }

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "knock_cli.h"
+#include "cli.h"
 #include "spa.h"
 
 int
-knock_fail(const char *what, int err)
+cli_util_fail(const char *what, int err)
 {
 	const char *d = spa_error_detail();
 
@@ -19,7 +19,7 @@ knock_fail(const char *what, int err)
 }
 
 int
-knock_parse_seconds(const char *opt, const char *s, unsigned long max,
+cli_util_parse_seconds(const char *opt, const char *s, unsigned long max,
     unsigned long *out)
 {
 	unsigned long v;
@@ -37,7 +37,7 @@ knock_parse_seconds(const char *opt, const char *s, unsigned long max,
 }
 
 int
-knock_exec(char **cmd)
+cli_util_exec(char **cmd)
 {
 	execvp(cmd[0], cmd);
 	fprintf(stderr, "spa-knock: %s: %s\n", cmd[0], strerror(errno));
@@ -45,16 +45,17 @@ knock_exec(char **cmd)
 }
 
 int
-knock_open_client(struct spa_client **c, const char *cred, const char *gateway)
+cli_util_open_client(struct spa_client **c, const char *cred,
+    const char *gateway)
 {
 	int err;
 
 	if ((err = spa_client_open(c, cred)) != SPA_OK)
-		return knock_fail(cred ? cred : "credentials", err);
+		return cli_util_fail(cred ? cred : "credentials", err);
 	if (gateway != NULL && (err = spa_client_set_gateway(*c, gateway)) != SPA_OK) {
 		spa_client_close(*c);
 		*c = NULL;
-		return knock_fail(gateway, err);
+		return cli_util_fail(gateway, err);
 	}
 	return 0;
 }
