@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "audit.h"
 #include "capture.h"
 #include "config.h"

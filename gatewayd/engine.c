@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentdb.h"
 #include "batch.h"
 #include "diag.h"
 #include "engine.h"

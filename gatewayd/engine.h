@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "audit.h"
 #include "capture.h"
 #include "config.h"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "audit.h"
 #include "hist.h"
 #include "keycache.h"

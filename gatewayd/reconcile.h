@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "fw.h"
 #include "keycache.h"
 #include "openings.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "reload.h"
 #include "diag.h"
 #include "log.h"

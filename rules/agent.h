@@ -71,7 +71,4 @@ int agent_write(const char *dir, const struct agent *a, int replace);
 int agent_check_enclaves(const struct agent *a, const char *path,
     const struct policy *p);
 
-/* transitional: remove once every user includes agentdb.h */
-#include "agentdb.h"
-
 #endif

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "engine.h"
 #include "fuzz.h"
 #include "knock.h"

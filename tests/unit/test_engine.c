@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "agent.h"
+#include "agentdb.h"
 #include "engine.h"
 #include "openings.h"
 #include "knock.h"
