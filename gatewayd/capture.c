@@ -10,9 +10,8 @@
 
 /* Room for the largest knock behind Ethernet, VLAN, IPv6 and UDP headers. */
 #define SNAPLEN (KNOCK_MAX_LEN + 14 + 8 + 40 + 8)
-/* The kernel's ring: 14,560 frames of 576 bytes (libpcap's immediate mode
- * uses fixed frames, sized for the largest knock); at 400,000 packets per
- * second of flood, 36 ms of the loop's absence. */
+/* The kernel's ring (libpcap's immediate mode uses fixed frames, sized for
+ * the largest knock): what a flood may queue while the loop is away. */
 #define BUFFER_SIZE (8 * 1024 * 1024)
 
 struct capture {

@@ -373,8 +373,8 @@ nft_del(struct nft *n, const struct fw_elem *e, size_t count)
 	/*
 	 * Some are gone (expired), and kernels before 6.3 have no
 	 * DESTROYSETELEM. Deleting one per batch would cost an aborted
-	 * transaction (about 10 ms) per missing element: ask which remain,
-	 * a chunk of single ports at a time, and delete those.
+	 * transaction per missing element, far slower than a lookup: ask
+	 * which remain, a chunk of single ports at a time, and delete those.
 	 */
 	for (i = 0, port = e[0].port_lo; i < count; ) {
 		for (k = 0; k < DEL_CHUNK && i < count; k++) {
