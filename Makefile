@@ -1,5 +1,6 @@
 # spa-gateway: one non-recursive GNU Makefile.
 # Targets: all install check demo deps clean (and fuzz, bench, deb, rpm where present).
+# Sources are listed by name, never found by pattern.
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -52,12 +53,34 @@ else
 E := @:
 endif
 
-COMMON_SRC := $(wildcard common/*.c)
-RULES_SRC  := $(wildcard rules/*.c)
-GWD_SRC    := $(filter-out gatewayd/main.c,$(wildcard gatewayd/*.c))
-ADMIN_SRC  := $(wildcard gatewayd/admin/*.c)
-# The library: every spa-client/*.c but the CLI (cli_*.c) and the shim.
-CLIENT_SRC := $(filter-out spa-client/cli_%.c spa-client/shim%.c,$(wildcard spa-client/*.c))
+# Every source is listed: a file added or renamed is a change to this list.
+COMMON_SRC := common/addr.c common/diag.c common/ini.c common/keyfile.c \
+              common/keys.c common/knock.c common/list.c common/util.c
+RULES_SRC  := rules/agent.c rules/agentdb.c rules/arena.c rules/decide.c \
+              rules/dedup.c rules/policy.c
+# The daemon's library (spa-admin links it too: config, control, init).
+# In the order a knock meets them, then what surrounds the path.
+GWD_SRC    := gatewayd/capture.c gatewayd/engine.c gatewayd/bucket.c \
+              gatewayd/srclimit.c gatewayd/replay.c gatewayd/verifier.c \
+              gatewayd/keycache.c gatewayd/grant.c gatewayd/batch.c \
+              gatewayd/hist.c gatewayd/openings.c gatewayd/intern.c \
+              gatewayd/audit.c gatewayd/privsep.c gatewayd/nft.c \
+              gatewayd/nft_set.c gatewayd/nft_rule.c gatewayd/nl.c \
+              gatewayd/conntrack.c gatewayd/warm.c gatewayd/reconcile.c \
+              gatewayd/listing.c gatewayd/control.c gatewayd/ctlops.c \
+              gatewayd/reload.c gatewayd/daemon.c gatewayd/config.c \
+              gatewayd/log.c gatewayd/notify.c
+GWD_MAIN   := gatewayd/main.c
+ADMIN_SRC  := gatewayd/admin/main.c gatewayd/admin/admin.c \
+              gatewayd/admin/agent_cmd.c gatewayd/admin/agent_add.c \
+              gatewayd/admin/agent_list.c gatewayd/admin/agent_revoke.c \
+              gatewayd/admin/check.c gatewayd/admin/init.c \
+              gatewayd/admin/init_tree.c gatewayd/admin/live.c
+# The client library; spa-knock's own files; the connect() shim (client.mk).
+CLIENT_SRC := spa-client/client.c spa-client/connect.c spa-client/probe.c
+# spa-knock run checks --map with the shim's own parser (shim_map.c).
+KNOCK_SRC  := spa-client/cli_main.c spa-client/cli_send.c spa-client/cli_run.c \
+              spa-client/cli_keepalive.c spa-client/cli_util.c spa-client/shim_map.c
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
 RULES_OBJ  := $(RULES_SRC:%.c=$(B)/%.o)
@@ -106,7 +129,7 @@ $(LIBCLIENT): $(CLIENT_PIC) spa-client/libspa-client.map
 $(B)/spa-client.pc: spa-client/spa-client.pc.in
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
 
-$(B)/spa-gatewayd: $(B)/gatewayd/main.o $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
+$(B)/spa-gatewayd: $(GWD_MAIN:%.c=$(B)/%.o) $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
 
@@ -114,8 +137,7 @@ $(B)/spa-admin: $(ADMIN_OBJ) $(LIBGWD) $(LIBRULES) $(LIBCOMMON)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(INI_LIBS) $(PKG_LIBS) -lpthread
 
-# spa-knock run checks --map with the shim's own parser (shim_map.c).
-KNOCK_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard spa-client/cli_*.c) spa-client/shim_map.c)
+KNOCK_OBJ := $(KNOCK_SRC:%.c=$(B)/%.o)
 $(B)/spa-knock: $(KNOCK_OBJ) $(LIBCLIENT)
 	$(E) "  LD      $@"
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(KNOCK_OBJ) -L$(B) -lspa-client \

@@ -11,7 +11,9 @@
 
 PKG_DIR   := $(B)/pkg
 MAN_DIR   := $(B)/man
-MAN_SRC   := $(wildcard packaging/man/*.scd)
+MAN_SRC   := packaging/man/spa-gatewayd.8.scd packaging/man/spa-admin.8.scd \
+             packaging/man/spa-knock.1.scd packaging/man/libspa-client.3.scd \
+             packaging/man/spa-gateway.ini.5.scd
 MAN_PAGES := $(MAN_SRC:packaging/man/%.scd=$(MAN_DIR)/%)
 PKG_NAME  := spa-gateway-$(VERSION)
 # The tree as a package build sees it: no build output, no git metadata.

@@ -6,7 +6,7 @@
 SHIMDIR   ?= $(LIBDIR)/spa-client
 PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
 
-SHIM_SRC := $(wildcard spa-client/shim*.c)
+SHIM_SRC := spa-client/shim.c spa-client/shim_map.c
 SHIM_PIC := $(SHIM_SRC:%.c=$(B)/pic/%.o)
 LIBSHIM  := $(B)/libspa-shim.so
 EXAMPLE  := $(B)/example/spa-fetch

@@ -1,7 +1,9 @@
 # Tests: unit programs (tests/unit/test_*.c, one per module) and end-to-end
 # scripts (tests/e2e/NN-*.sh) in network namespaces they create.
 
-UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_NAMES := knock list config policy decide agent agentdb keycache openings \
+              openings_targets verifier engine nft client
+UNIT_SRC := $(UNIT_NAMES:%=tests/unit/test_%.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 # test_engine makes the openings index fail on demand.

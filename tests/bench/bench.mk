@@ -9,7 +9,8 @@
 #   make bench-tools   just build the tools
 
 BENCH_B       := $(B)/bench
-BENCH_SRC     := $(filter-out tests/bench/bench_fwknop.c,$(wildcard tests/bench/*.c))
+BENCH_NAMES   := gen lat nft notify scale send verify
+BENCH_SRC     := $(BENCH_NAMES:%=tests/bench/bench_%.c)
 BENCH_BIN     := $(BENCH_SRC:tests/bench/%.c=$(BENCH_B)/%)
 BENCH_LIBOBJ  := $(BENCH_B)/lib/benchlib.o
 BENCH_LIBS    := $(LIBGWD) $(LIBRULES) $(LIBCOMMON) $(INI_LIBS) $(PKG_LIBS) -lpthread
