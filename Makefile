@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # spa-gateway: one non-recursive GNU Makefile.
 # Targets: all install check demo deps clean (and fuzz, bench, deb, rpm where present).
 # Sources are listed by name, never found by pattern.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Network addresses: parsed, formatted, compared (IPv4 and IPv6). */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>

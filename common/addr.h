@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_ADDR_H
 #define SPA_ADDR_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Diagnostics: each error reported once, with file and line. */
 #include <stdarg.h>
 #include <stdio.h>
 

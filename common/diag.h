@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_DIAG_H
 #define SPA_DIAG_H
 

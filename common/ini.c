@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* INI files read with iniparser, every error with file and line. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Secret key files: mode 0600 enforced, secrets wiped. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

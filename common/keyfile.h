@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_KEYFILE_H
 #define SPA_KEYFILE_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Key ids and the knock key an agent and a gateway share. */
 #include <string.h>
 
 #include "keys.h"

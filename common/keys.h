@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_KEYS_H
 #define SPA_KEYS_H
 

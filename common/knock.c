@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The knock's wire format: header, sealed body, signature (PROTOCOL.md). */
 #include <string.h>
 
 #include <sodium.h>

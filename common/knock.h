@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_KNOCK_H
 #define SPA_KNOCK_H
 

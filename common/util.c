@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Small helpers: strict number parsing, clocks, names and strings. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>

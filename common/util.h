@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_UTIL_H
 #define SPA_UTIL_H
 

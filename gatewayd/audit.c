@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The audit log: one JSON line per decision, refusals under a budget. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_AUDIT_H
 #define SPA_AUDIT_H
 

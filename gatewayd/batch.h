@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Steps 11 and 12: grants committed to the firewall in one batch, indexed, audited. */
+/* Steps 11 and 12: grants committed in one batch, indexed, audited. */
 #ifndef SPA_BATCH_H
 #define SPA_BATCH_H
 

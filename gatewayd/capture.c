@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Step 1: knocks sniffed with libpcap, the kernel filter, frames parsed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

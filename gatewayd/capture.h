@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_CAPTURE_H
 #define SPA_CAPTURE_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* gateway.ini parsed once into a typed, validated struct. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_CONFIG_H
 #define SPA_CONFIG_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Cutting established connections of revoked openings through ctnetlink. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_CONNTRACK_H
 #define SPA_CONNTRACK_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The control socket: requests parsed, dispatched and answered; the client side. */
+/* The control socket: requests parsed and dispatched; the client side. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_CONTROL_H
 #define SPA_CONTROL_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The daemon: start-up, the privilege split, and one event loop over everything. */
+/* The daemon: start-up, the privilege split, one event loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>

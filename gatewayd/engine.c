@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The knock pipeline: steps 2-6 on the loop, then authentication, grant, commit. */
+/* The knock pipeline: steps 2-6, then the hand-offs to 7-12. */
 #include <stdlib.h>
 #include <string.h>
 

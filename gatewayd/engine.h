@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The knock pipeline: a captured datagram checked cheapest first, then handed on. */
+/* The knock pipeline: a datagram checked cheapest first, then handed on. */
 #ifndef SPA_ENGINE_H
 #define SPA_ENGINE_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The policy step of the pipeline: body, gateway, address, decision, clamping, the batch. */
+/* Steps 9-10: body, gateway, address, decision, clamping, the batch. */
 #include <string.h>
 
 #include <sodium.h>

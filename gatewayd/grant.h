@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Steps 9 and 10: the signed body read, the entitlement decided, the grant queued. */
+/* Steps 9 and 10: the body read, the entitlement decided, the grant queued. */
 #ifndef SPA_GRANT_H
 #define SPA_GRANT_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The knock-to-open latency histogram: counts per bucket, written for Prometheus. */
+/* The knock-to-open latency histogram, written for Prometheus. */
 #include "hist.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The control socket's listings and metrics, from read-only views of the daemon. */
+/* The control socket's listings and metrics, from read-only views. */
 #ifndef SPA_LISTING_H
 #define SPA_LISTING_H
 

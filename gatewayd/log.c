@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Logging to syslog, or to stderr in the foreground. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <syslog.h>

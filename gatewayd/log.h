@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_LOG_H
 #define SPA_LOG_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spa-gatewayd: parse arguments, then run the daemon. */
 #include <getopt.h>
 #include <stdio.h>

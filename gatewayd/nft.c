@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The firewall through libnftnl: the table, its rules, the openings. */
 /*
  * The firewall through libnftnl: the table, its chains and rules, and the
  * openings' life (add, refresh, delete). Every change is one netlink batch

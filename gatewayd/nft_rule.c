@@ -1,6 +1,8 @@
+/* SPDX-License-Identifier: ISC */
+/* Rule expressions through libnftnl. */
 /*
- * Rule expressions through libnftnl. A failed allocation is sticky in struct
- * rb, so a rule's expressions are chained without a check after each.
+ * A failed allocation is sticky in struct rb, so a rule's expressions are
+ * chained without a check after each.
  */
 
 #include <stdarg.h>

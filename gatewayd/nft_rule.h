@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_NFT_RULE_H
 #define SPA_NFT_RULE_H
 

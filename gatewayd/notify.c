@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* systemd's readiness notification (sd_notify protocol) without libsystemd. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_NOTIFY_H
 #define SPA_NOTIFY_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Reconciliation: openings and knock keys that the agents or policy no longer allow. */
+/* Openings and knock keys the agents or policy no longer allow. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Reloads: gateway.ini, policy.ini and agents.d re-read, applied all or nothing. */
+/* Reloads: gateway.ini, policy.ini and agents.d, all or nothing. */
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Reloads: configuration re-read and applied all or nothing, the old kept on error. */
+/* Reloads: configuration applied all or nothing, the old kept on error. */
 #ifndef SPA_RELOAD_H
 #define SPA_RELOAD_H
 

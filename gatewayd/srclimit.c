@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* The per-source rate limit: buckets in a fixed table, by keyed hash of the address. */
+/* The per-source rate limit: buckets by keyed hash of the address. */
 #include <stdlib.h>
 #include <string.h>
 

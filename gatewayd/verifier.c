@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Authentication (steps 7 and 8): where each check runs, its threads and budgets. */
+/* Steps 7 and 8: where each check runs, its threads and budgets. */
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>

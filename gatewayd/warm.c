@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Knock keys derived ahead: passes over the agents, jobs for the warm-up thread. */
+/* Knock keys derived ahead: passes over the agents, warm-up jobs. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Knock keys derived ahead of agents' first knocks, after every start and reload. */
+/* Knock keys derived ahead of first knocks, after each start and reload. */
 #ifndef SPA_WARM_H
 #define SPA_WARM_H
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # shellcheck disable=SC2317,SC2012,SC2016
 # package-check: the install test of issue 6. Run as root by `make
 # package-check`, after `make deb rpm`:

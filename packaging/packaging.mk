@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Packaging: man pages, .deb and .rpm packages, the systemd unit checks and the
 # install test. Included by the top Makefile; paths are relative to the top.
 #

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Agent files: one agent's public key, enclaves, labels and expiry. */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>

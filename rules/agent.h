@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_AGENT_H
 #define SPA_AGENT_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* A bump allocator for tables built once and only read, freed at once. */
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_ARENA_H
 #define SPA_ARENA_H
 

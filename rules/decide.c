@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Step 10: the entitlement decision, all or nothing, durations clamped. */
 #include <string.h>
 
 #include "decide.h"

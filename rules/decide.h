@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_DECIDE_H
 #define SPA_DECIDE_H
 

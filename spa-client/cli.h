@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_CLI_H
 #define SPA_CLI_H
 

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-knock --keepalive: run a command and knock again while it runs. */
 /*
  * spa-knock --keepalive: run the command as a child and knock again every
  * interval while it runs, so it can open new connections after the first
  * opening would have expired. No signal handlers: the forwarded signals and
- * SIGCHLD stay blocked and are taken with sigtimedwait(), whose timeout is the
- * next re-knock.
+ * SIGCHLD stay blocked and are taken with sigtimedwait(), whose timeout is
+ * the next re-knock.
  */
 #include <errno.h>
 #include <signal.h>

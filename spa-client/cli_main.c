@@ -1,5 +1,7 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-knock: knock on a spa-gateway. */
 /*
- * spa-knock: knock on a spa-gateway. A verb table; one file per verb:
+ * A verb table; one file per verb:
  *   spa-knock [OPTIONS] [RESOURCE...] [-- COMMAND...]   cli_send.c
  *   spa-knock run [OPTIONS] -- COMMAND...               cli_run.c
  * Everything after the first "--" is the command, never an option.

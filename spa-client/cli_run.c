@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-knock run [OPTIONS] --map NAME=HOST:PORT... */
 /*
- * spa-knock run [OPTIONS] --map NAME=HOST:PORT... -- COMMAND [ARGS...]: run an
- * unmodified program with the connect() shim preloaded (shim.c). The shim
- * knocks for NAME, once per opening period, when the program connects to
- * HOST:PORT, and waits until it answers; other connections are untouched.
- * Everything reaches the shim through the environment:
+ * -- COMMAND [ARGS...]: run an unmodified program with the connect() shim
+ * preloaded (shim.c). The shim knocks for NAME, once per opening period,
+ * when the program connects to HOST:PORT, and waits until it answers; other
+ * connections are untouched. Everything reaches the shim through the
+ * environment:
  *   SPA_CREDENTIALS  the credential file (made absolute)
  *   SPA_GATEWAY      from --gateway
  *   SPA_TIMEOUT_MS   from --timeout

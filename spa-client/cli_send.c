@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-knock's knock: send, wait for resources, exec or keep alive. */
 /*
- * spa-knock [OPTIONS] [RESOURCE...] [-- COMMAND [ARGS...]]: knock; optionally
- * wait until resources answer; optionally exec a command, or run it while
- * re-knocking (--keepalive).
+ * spa-knock [OPTIONS] [RESOURCE...] [-- COMMAND [ARGS...]]: knock;
+ * optionally wait until resources answer; optionally exec a command, or run
+ * it while re-knocking (--keepalive).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spa-knock: helpers shared by the verbs. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: ISC */
+/* libspa-client: the handle, building and sending knocks. */
 /*
- * libspa-client: the handle, building and sending knocks. Never prints, never
- * exits. A handle is read-only after spa_client_open (and
- * spa_client_set_gateway), so threads may knock through one handle at once:
- * each knock uses its own nonce (randombytes is thread-safe) and its own
- * socket, and error details live in per-thread storage (diag.c).
+ * Never prints, never exits. A handle is read-only after spa_client_open
+ * (and spa_client_set_gateway), so threads may knock through one handle at
+ * once: each knock uses its own nonce (randombytes is thread-safe) and its
+ * own socket, and error details live in per-thread storage (diag.c).
  */
 #include <errno.h>
 #include <netdb.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # spa-client extras, included by the top Makefile: the connect() shim that
 # `spa-knock run` preloads, the example program (built like a user would:
 # against the header and pkg-config file of a staged install), and the Python

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_CLIENT_INT_H
 #define SPA_CLIENT_INT_H
 

@@ -1,8 +1,11 @@
+/* SPDX-License-Identifier: ISC */
+/* Knock, then reach the resource: spa_connect() and spa_knock_wait(). */
 /*
  * Knock, then reach the resource: spa_connect() keeps the connection,
  * spa_knock_wait() only waits until every target answers. The resource's
- * address is resolved before the knock, so a typo costs no knock, and the knock
- * goes over the resource's address family (it opens for its source address).
+ * address is resolved before the knock, so a typo costs no knock, and the
+ * knock goes over the resource's address family (it opens for its source
+ * address).
  */
 #include <netinet/in.h>
 #include <stdlib.h>

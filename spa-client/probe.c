@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
+/* Fast connect retries after a knock (see probe.h). */
 /*
- * Fast connect retries after a knock (see probe.h). Never prints; reports
- * through diag() into the per-thread error detail.
+ * Never prints; reports through diag() into the per-thread error detail.
  */
 #include <errno.h>
 #include <fcntl.h>

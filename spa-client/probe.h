@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_PROBE_H
 #define SPA_PROBE_H
 

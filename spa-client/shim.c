@@ -1,12 +1,14 @@
+/* SPDX-License-Identifier: ISC */
+/* libspa-shim.so: preloaded by `spa-knock run`, it wraps connect(). */
 /*
- * libspa-shim.so: preloaded by `spa-knock run`, it wraps connect(). When an
- * unmodified program connects to the address and port of a resource in
- * $SPA_SHIM_MAP, the shim knocks for that resource (once per opening period,
- * $SPA_SHIM_DURATION seconds, default 30; 0: on every connect) and, for TCP,
- * waits until the resource answers (the wait is one probe connection, closed
- * at once, so the program's own SYN does not lose the race with the opening
- * and wait a second for its retransmission). Then the real connect() runs,
- * whatever happened. Connections to any other address are untouched.
+ * When an unmodified program connects to the address and port of a resource
+ * in $SPA_SHIM_MAP, the shim knocks for that resource (once per opening
+ * period, $SPA_SHIM_DURATION seconds, default 30; 0: on every connect) and,
+ * for TCP, waits until the resource answers (the wait is one probe
+ * connection, closed at once, so the program's own SYN does not lose the
+ * race with the opening and wait a second for its retransmission). Then the
+ * real connect() runs, whatever happened. Connections to any other address
+ * are untouched.
  *
  * Configuration comes from the environment (see cli_run.c and spa.h):
  * SPA_CREDENTIALS, SPA_GATEWAY, SPA_TIMEOUT_MS, SPA_SHIM_MAP,

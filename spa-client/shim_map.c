@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* The shim's resource map (shim_map.h). */
 #include <netdb.h>
 #include <netinet/in.h>

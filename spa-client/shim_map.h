@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_SHIM_MAP_H
 #define SPA_SHIM_MAP_H
 

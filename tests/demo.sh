@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The spa-gateway demo (make demo): a dark gateway, an agent that knocks, a
 # protected service, all on this machine in two network namespaces that the
 # demo creates and removes. About 20 seconds.

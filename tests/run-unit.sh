@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run each unit test program; print one closing "N passed, N failed" line
 # counting programs. Unit tests that need root and netlink run in their own
 # network namespace (unshare -n), so they never touch the host's firewall.

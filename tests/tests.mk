@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Tests: unit programs (tests/unit/test_*.c, one per module) and end-to-end
 # scripts (tests/e2e/NN-*.sh) in network namespaces they create.
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin: the helpers its verbs share. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

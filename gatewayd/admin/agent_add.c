@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin agent add: a fresh key pair for one agent. */
 /*
- * spa-admin agent add: a fresh key pair for one agent. The credential file is
- * written first and removed again if the agent file cannot be written, so an
- * add either completes or leaves nothing behind.
+ * The credential file is written first and removed again if the agent file
+ * cannot be written, so an add either completes or leaves nothing behind.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* spa-admin agent VERB: add, revoke, list. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin agent list: every agent, with its live openings. */
 /*
  * spa-admin agent list: one line per agent, sorted by name, with the live
  * openings the running daemon holds for it ("-" when no daemon runs). It

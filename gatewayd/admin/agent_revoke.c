@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin agent revoke: the agent file marked revoked, the daemon told. */
 /*
  * spa-admin agent revoke: mark the agent file revoked, atomically, then tell
  * the running daemon, which refuses the agent from then on and deletes its

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin check: everything the daemon loads, every error reported. */
 /*
- * spa-admin check: load everything the daemon loads, the same way, and report
- * every error found with its file and line. gateway.ini comes first: without
- * it the other files cannot be found.
+ * spa-admin check: load everything the daemon loads, the same way, and
+ * report every error found with its file and line. gateway.ini comes first:
+ * without it the other files cannot be found.
  */
 #include <dirent.h>
 #include <errno.h>

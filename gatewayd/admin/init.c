@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin init: the request validated in full before anything is created. */
 /*
  * spa-admin init: validate the request completely, refuse an existing tree,
- * then let init_tree.c create it. Nothing is created before every check passed.
+ * then let init_tree.c create it. Nothing is created before every check
+ * passed.
  */
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_ADMIN_INIT_H
 #define SPA_ADMIN_INIT_H
 

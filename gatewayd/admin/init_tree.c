@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: ISC */
+/* The tree spa-admin init creates, all inside one directory. */
 /*
  * The tree spa-admin init creates: everything inside one directory, so tests
- * and the demo need no system path. gateway.ini is written last: its presence
- * marks a complete tree. On error, whatever this run created is removed again.
+ * and the demo need no system path. gateway.ini is written last: its
+ * presence marks a complete tree. On error, whatever this run created is
+ * removed again.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin reload, openings, metrics: one request to the daemon's socket. */
 /*
  * spa-admin reload | openings | metrics: one request to the running daemon's
  * control socket; its answer is printed as it comes.

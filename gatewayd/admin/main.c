@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-admin: global options, then the verb table. */
 /*
- * spa-admin: set up a gateway's config tree, issue, list and revoke agent keys,
- * and check the configuration. This file parses the global options and hands
- * the rest of the command line to one verb.
+ * spa-admin: set up a gateway's config tree, issue, list and revoke agent
+ * keys, and check the configuration. This file parses the global options and
+ * hands the rest of the command line to one verb.
  */
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: ISC */
+/* spa-fetch: the smallest program behind a spa-gateway. */
 /*
- * spa-fetch: the smallest program behind a spa-gateway. It knocks for a
- * resource, connects to it, and prints the first line the service sends.
- * It uses only the installed header and pkg-config file:
+ * It knocks for a resource, connects to it, and prints the first line the
+ * service sends. It uses only the installed header and pkg-config file:
  *
  *     cc -o spa-fetch spa-fetch.c $(pkg-config --cflags --libs spa-client)
  *

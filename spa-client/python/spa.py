@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """Knock on a spa-gateway from Python: ctypes over libspa-client.so.1.
 
     import spa

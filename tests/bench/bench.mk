@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Benchmarks (issue 5): C tools in tests/bench/*.c, each built into
 # build/bench/NAME with the product's libraries; tests/bench/run.sh drives them
 # in network namespaces it creates. Benchmarks are not tests: `make check`

@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_fwknop: the fwknop side of the comparison, with libfko. */
 /*
  * bench_fwknop: the fwknop side of the comparison, with fwknop's own library
- * (libfko, what the fwknop client uses), so thousands of distinct agents cost
- * no thousands of client processes.
+ * (libfko, what the fwknop client uses), so thousands of distinct agents
+ * cost no thousands of client processes.
  *
  *   bench_fwknop access  --count N --seed S --src-base IP [--port 8080]
  *       print an access.conf stanza per agent: SOURCE src-base+i/32, its own

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_gen: register many agents at once. */
 /*
  * bench_gen: register many agents at once, far faster than running spa-admin
  * for each. Writes DIR/agents.d/PREFIX%06zu.ini with the product's own
- * agent_write() (enclave "dev"), and the first --sessions agents' secret keys
- * and knock keys to a credentials file for the senders.
+ * agent_write() (enclave "dev"), and the first --sessions agents' secret
+ * keys and knock keys to a credentials file for the senders.
  *
  *   bench_gen --config-dir DIR --count N [--sessions M --creds FILE]
  *             [--prefix NAME] [--jobs J]

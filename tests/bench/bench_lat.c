@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_lat: knock-to-open latency seen from the agent, and its service. */
 /*
  * bench_lat: knock-to-open latency seen from the agent, and the service it
  * connects to.

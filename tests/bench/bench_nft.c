@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_nft: fill the daemon's set with openings through gatewayd/nft.h. */
 /*
  * bench_nft: fill the daemon's own set with live openings through the
  * product's firewall module (gatewayd/nft.h), as many knocks would.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_notify: time the daemon's start to READY=1 and its reloads. */
 /*
  * bench_notify: time the daemon's start through the readiness notification
  * it sends (sd_notify protocol, READY=1), and its reloads on SIGHUP.

@@ -1,9 +1,10 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_send: the load generator. */
 /*
- * bench_send: the load generator. Crafts Ethernet/IPv4/UDP frames with
- * distinct source addresses and sends them with sendmmsg() on an AF_PACKET
- * socket (qdisc bypassed), so one sender can speak for millions of sources
- * without configuring any of them. Every loop is bounded by --max-packets
- * and --seconds.
+ * Crafts Ethernet/IPv4/UDP frames with distinct source addresses and sends
+ * them with sendmmsg() on an AF_PACKET socket (qdisc bypassed), so one
+ * sender can speak for millions of sources without configuring any of them.
+ * Every loop is bounded by --max-packets and --seconds.
  *
  *   bench_send MODE --ifname IF --dst-mac MAC --dst IP --src-base IP [opts]
  *

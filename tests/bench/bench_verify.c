@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_verify: what one core does per second of each step a knock costs. */
 /*
  * bench_verify: what one core of this machine does per second, on the exact
  * operations a knock costs the daemon. The Ed25519 verification of a real

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # The fwknop side of the bench (sourced by run.sh after lib.sh): Debian's
 # fwknopd with its defaults (iptables, PCAP_LOOP_SLEEP 100 ms), one access.conf

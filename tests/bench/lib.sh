@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # Helpers of tests/bench/run.sh: namespaces, processes, figures. Source it.
 #

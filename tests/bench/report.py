@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
 """Figures of tests/bench/run.sh.
 
   report.py audit AUDIT_LOG OFFSET PREFIX

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # spa-gateway benchmarks (issue 5). Usage: tests/bench/run.sh [--check]
 #
 #   (default)  the full suite, a few minutes: prints a table, writes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 01: the gateway is dark. Before any knock a TCP connect fails, nmap SYN and
 # UDP scans find no open or closed port, and a capture on the agent side sees
 # not one frame from the gateway's MAC, before or after a knock.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 02: a knock opens the service for exactly the granted time. After spa-knock
 # the connect succeeds (IPv4 and IPv6), the nft set holds the opening, the
 # audit line shows the granted duration (clamped to max_duration, default

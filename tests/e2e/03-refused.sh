@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 03: knocks that must be refused, each with the right audit reason, and the
 # service still unreachable afterwards: an agent not entitled to a resource;
 # single-bit flips across every field of a knock; a key this gateway does not

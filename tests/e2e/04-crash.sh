@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 04: kill -9 of the daemon. The host stays dark (its table stays, input
 # policy drop; openings still expire by themselves); after a restart a knock
 # accepted before the kill, replayed, is refused and opens nothing; a fresh

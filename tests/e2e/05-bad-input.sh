@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 05-bad-input: every malformed gateway.ini, policy.ini, agent file and
 # credential file is refused with a non-zero exit and an error naming the file
 # and the offending line ("FILE:LINE:"); spa-admin refuses bad requests and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 10: resources behind the gateway, reached through its forward chain. The
 # backend is unreachable from the agent until the knock; after it exactly the
 # entitled address and port open: not another port of the backend, not the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 11: enclaves and labels. An agent of enclave A never reaches a resource
 # only enclave B holds, whatever it asks for (B's resource by name, A's and
 # B's together, every resource, a name that does not exist); an agent is a

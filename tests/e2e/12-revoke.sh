@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 12: live revocation. `spa-admin agent revoke alice --kill-sessions` cuts a
 # connection alice holds open (it exchanges data every 50 ms) within one
 # second; a new connect fails; her knocks are refused (`revoked`); her

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 13: hot reload. A valid `spa-admin reload` keeps live openings (the connect
 # still works, the element is still in the set); a reload whose policy no
 # longer entitles the agent deletes that opening (and keeps the others); an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 14: addresses. An agent with only IPv6 addresses knocks and connects (the
 # opening lands in the in6 set). A knock may name the address to open for
 # (`spa-knock --address`): its own source is accepted; another address is

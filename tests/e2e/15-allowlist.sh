@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 15: the operator allow-list. With `[firewall] allow = 10.200.0.2/32 tcp/22`
 # in gateway.ini, an SSH-like listener on tcp/22 is reachable from
 # 10.200.0.2 without any knock, and from nowhere else (10.200.0.3,

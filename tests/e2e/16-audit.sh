@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 16: the audit line schema (README "Audit log"): for an accepted knock and
 # for refusals (a known agent not entitled; a key the gateway does not
 # know), every field is present with the right type and value, checked with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 20: spa_connect() through the example program build/example/spa-fetch, built
 # by make against the staged header and pkg-config file only, configured only
 # by the environment (SPA_CREDENTIALS, SPA_GATEWAY, SPA_TIMEOUT_MS). Wrong

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 21: spa-knock ... --wait HOST:PORT -- COMMAND knocks, waits until the
 # resource answers, then execs the command (which needs no retries of its
 # own); wrong credentials fail clearly and never run the command; the exit

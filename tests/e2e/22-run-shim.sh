@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 22: spa-knock run --map NAME=HOST:PORT -- COMMAND: unmodified programs (curl,
 # ncat, a plain Python socket client) reach cloaked services because the
 # preloaded connect() shim knocks when they connect to a mapped address, once

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 23: the Python module spa-client/python/spa.py (ctypes over the built
 # libspa-client.so.1, Debian's /usr/bin/python3, nothing else): spa.connect()
 # returns a standard socket.socket connected to the cloaked service (IPv4 and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 24: one credential file, many knockers at once: 3 processes, each with 4
 # threads knocking 3 times through one shared handle (build/tests/test_client
 # in its load mode, which dlopen()s the built library), then a Python program

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 30-privsep: least privilege. The daemon's main process (the privileged side)
 # keeps only CAP_NET_ADMIN; its one child (the engine: capture, parsing,
 # verification, policy) runs as gateway.ini's unprivileged user with no

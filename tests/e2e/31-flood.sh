@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 31-flood: flood resistance. A flooder namespace hits the knock port as fast
 # as one core can send (tools/floodsend.c: AF_PACKET + sendmmsg, source
 # addresses spread over 16384 spoofed addresses so per-source limits do not

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 32-restart: crash and restart safety. Three ways the daemon goes away: a
 # clean stop (SIGTERM to the main PID), kill -9 of the main (privileged) PID,
 # kill -9 of the engine child. Each time both processes end, the host stays

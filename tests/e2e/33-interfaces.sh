@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 33-interfaces: the daemon survives its interface going down and up again
 # (once for a second, then three times in quick succession) and accepts
 # knocks afterwards; with `interface = eth0, eth1` knocks arriving on either

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # 34-valgrind: the daemon under valgrind's memcheck, both processes (the
 # privileged main and the engine it forks: --trace-children=yes, one log per
 # PID). Knocks accepted and refused (replay, bad_auth, unknown_key, malformed,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # Shared helpers for the end-to-end tests and the demo. Source it, then call
 # e2e_begin NAME. Every test builds this topology in namespaces of its own:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # shellcheck shell=bash
 # Helpers shared by the entitlement and lifecycle tests (1x-*.sh), on top of
 # lib.sh (source lib.sh first). Nothing here sends traffic outside the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Run the end-to-end tests: every tests/e2e/NN-*.sh in order, or the ones
 # named as arguments (a path, a file name or its number: "02"). Each script
 # builds and removes its own network namespaces (see lib.sh). Prints every

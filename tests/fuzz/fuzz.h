@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_FUZZ_H
 #define SPA_FUZZ_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Fuzz target: agent files (rules/agent.c). */
 /*
  * Agent files (rules/agent.c): the input is written to TMPDIR/fuzz-agent.ini
  * and loaded. Oracle: a loaded agent writes back (agent_write) and loads

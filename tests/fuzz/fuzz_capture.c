@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* capture_parse (gatewayd/capture.c) on hostile frames. */
 /*
- * capture_parse (gatewayd/capture.c) on hostile frames. The first byte picks
- * the link type (each one capture accepts, plus one it does not); the rest is
- * the frame, and the knock port is fixed (62201). Oracle: the payload lies
- * inside the frame, and every byte of it is read.
+ * The first byte picks the link type (each one capture accepts, plus one it
+ * does not); the rest is the frame, and the knock port is fixed (62201).
+ * Oracle: the payload lies inside the frame, and every byte of it is read.
  */
 #include <string.h>
 

@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: ISC */
+/* Fuzz target: gateway.ini (gatewayd/config.c). */
 /*
- * gateway.ini (gatewayd/config.c): the input is written to TMPDIR/gateway.ini
- * and config_load(TMPDIR) parses it. Oracle: a loaded config is complete.
+ * gateway.ini (gatewayd/config.c): the input is written to
+ * TMPDIR/gateway.ini and config_load(TMPDIR) parses it. Oracle: a loaded
+ * config is complete.
  */
 #include <string.h>
 #include <sys/stat.h>

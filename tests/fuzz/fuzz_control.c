@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Fuzz target: control-socket requests (gatewayd/control.c). */
 /*
  * Control-socket requests (gatewayd/control.c): control_parse on the input,
  * and control_read on it sent through a socket pair, as a client would.

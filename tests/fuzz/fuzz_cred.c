@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Fuzz target: secret key files (common/keyfile.c). */
 /*
  * Secret key files (common/keyfile.c): the input is written to a file of
  * mode 0600 and loaded as an agent's credential file and as the gateway's

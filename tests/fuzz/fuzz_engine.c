@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Fuzz target: the whole check pipeline, offline. */
 /*
  * The whole check pipeline (gatewayd/engine.c, engine_handle) offline, with
  * nft == NULL, a fixed policy and agent set (fuzz.h) in a temporary

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Fuzz target: knock decoding (common/knock.c). */
 /*
  * Knock decoding (common/knock.c) on hostile bytes: the clear header, the
  * sealed body opened with the fixed knock key of PROTOCOL.md's vector, the

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
+/* policy.ini (rules/policy.c): the input is written to a file and loaded. */
 /*
- * policy.ini (rules/policy.c): the input is written to a file and loaded.
  * Oracles on a loaded policy: every name finds its own index, enclaves point
  * at resources that exist, in ascending order, durations are in range; then
  * decide() runs for a few fixed agents, asking for everything and for each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Helpers shared by the fuzz targets: see fuzz.h. */
 #include <errno.h>
 #include <fcntl.h>

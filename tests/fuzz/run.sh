@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Run the libFuzzer targets built into FUZZDIR (tests/fuzz/fuzz.mk).
 #
 #   run.sh fuzz|check SECONDS FUZZDIR TARGET...

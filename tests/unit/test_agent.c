@@ -1,5 +1,5 @@
-/* Tests for rules/agent.c and rules/agentdb.c (the table's compact storage:
- * test_agentdb.c). */
+/* SPDX-License-Identifier: ISC */
+/* Tests for rules/agent.c and rules/agentdb.c (storage: test_agentdb.c). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests for rules/agentdb.c's compact storage. */
 /*
- * Tests for rules/agentdb.c's compact storage: every agent reads back exactly
- * as agent_load reads its file, equal lists are shared, a bad file fails the
- * whole load and leaves nothing behind, and 5,000 agents stay small.
+ * Tests for rules/agentdb.c's compact storage: every agent reads back
+ * exactly as agent_load reads its file, equal lists are shared, a bad file
+ * fails the whole load and leaves nothing behind, and 5,000 agents stay
+ * small.
  */
 #include <limits.h>
 #include <malloc.h>

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests of libspa-client through its exported API only. */
 /*
- * libspa-client as a program sees it: the shipped build/libspa-client.so.1 is
- * dlopen()ed, so only its exported spa_* API is used (and anything else must
- * be hidden). A UDP socket on loopback plays the gateway: every knock that
- * threads and processes send through one credential file is opened and
+ * libspa-client as a program sees it: the shipped build/libspa-client.so.1
+ * is dlopen()ed, so only its exported spa_* API is used (and anything else
+ * must be hidden). A UDP socket on loopback plays the gateway: every knock
+ * that threads and processes send through one credential file is opened and
  * verified with the gateway's own code (common/knock.c). spa_connect() and
  * spa_knock_wait() are checked against loopback listeners.
  *

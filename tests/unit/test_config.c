@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Tests for gatewayd/config.c: defaults, every key, errors with file:line. */
 #include <limits.h>
 #include <netinet/in.h>

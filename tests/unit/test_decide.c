@@ -1,4 +1,5 @@
-/* Tests for rules/decide.c: membership, isolation, durations, all or nothing. */
+/* SPDX-License-Identifier: ISC */
+/* Tests for rules/decide.c: membership, isolation, durations, all or none. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests of the knock engine end to end, without a network. */
 /*
  * The knock engine end to end without a network: real agent files, policy,
  * replay state and audit log in a temporary directory; knocks built as the

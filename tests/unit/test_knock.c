@@ -1,5 +1,5 @@
-/* Wire format: the test vectors of common/PROTOCOL.md, round trips, and the
- * refusal of every single-bit change. */
+/* SPDX-License-Identifier: ISC */
+/* Wire format: PROTOCOL.md's test vectors, round trips, every bit flip refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests of the firewall module against the kernel, in its own namespace. */
 /*
  * The firewall module against the kernel, always in a network namespace of
  * its own (it unshares one first, whoever runs it): the table as the nft CLI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /* Tests for rules/policy.c: parsing, validation with file:line, lookups. */
 #include <limits.h>
 #include <netinet/in.h>

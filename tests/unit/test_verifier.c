@@ -1,10 +1,12 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests of gatewayd/verifier.c: where each check runs, and every verdict. */
 /*
- * gatewayd/verifier.c: every knock handed over comes back exactly once,
- * with the signature's verdict, whether it was verified inline or on a
- * worker; the eventfd is readable while workers' finished knocks wait; a
- * first knock is keyed on a worker and its key cached by the verdict.
- * Warm-up jobs (a knock key to derive, no knock) come back keyed, a bounded
- * number in flight, after the knocks queued behind them.
+ * gatewayd/verifier.c: every knock handed over comes back exactly once, with
+ * the signature's verdict, whether it was verified inline or on a worker;
+ * the eventfd is readable while workers' finished knocks wait; a first knock
+ * is keyed on a worker and its key cached by the verdict. Warm-up jobs (a
+ * knock key to derive, no knock) come back keyed, a bounded number in
+ * flight, after the knocks queued behind them.
  */
 #include <dirent.h>
 #include <poll.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_TFILE_H
 #define SPA_TFILE_H
 

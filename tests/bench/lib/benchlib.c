@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Shared helpers of the bench tools: agents' keys, knocks, frames, clocks. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_BENCHLIB_H
 #define SPA_BENCHLIB_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* floodsend: UDP as fast as one core can, capped in count and time. */
 /*
  * floodsend: send UDP datagrams to one address as fast as one core can, with
  * a hard cap on both the packet count and the time. Frames are built by hand

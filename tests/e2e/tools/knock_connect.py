@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 """knock_connect: one knock with spa-knock, then TCP connects to the protected
 service until one is greeted or the deadline passes. A new non-blocking
 connect starts every millisecond while earlier ones stay pending (at most 64),

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* knockgen: one knock built independently of the product's code. */
 /*
  * knockgen: build one knock datagram (common/PROTOCOL.md, version 1) with a
  * chosen clock offset, independently of the product's code, and write it to
