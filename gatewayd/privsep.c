@@ -3,7 +3,9 @@
 #include <linux/capability.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -15,46 +17,94 @@
 #include "privsep.h"
 
 #define HDR_LEN offsetof(struct priv_req, e)
+#define MAX_PORTS 1024			/* in one element's range */
+#define MAX_TIMEOUT_MS 86400000u
 
-static int
-zero_after(const uint8_t *b, size_t from)
+/* Write the failed check to why; always -1. */
+static int __attribute__((format(printf, 3, 4)))
+refuse(char *why, size_t whylen, const char *fmt, ...)
 {
-	for (size_t i = from; i < 16; i++)
-		if (b[i] != 0)
-			return 0;
-	return 1;
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* The first nonzero byte of an address at or after from, or 16 if none. */
+static size_t
+nonzero_from(const uint8_t *b, size_t from)
+{
+	while (from < 16 && b[from] == 0)
+		from++;
+	return from;
+}
+
+/* The bytes an address of family uses: the rest must be zero. */
+static size_t
+addr_len(unsigned family)
+{
+	return family == 4 ? 4 : family == 6 ? 16 : 0;
 }
 
 static int
-valid_elem(const struct fw_elem *e, uint32_t op)
+valid_elem(const struct fw_elem *e, uint32_t op, uint32_t i, char *why,
+    size_t whylen)
 {
-	if ((e->src.family != 4 && e->src.family != 6) ||
-	    !zero_after(e->src.bytes, e->src.family == 4 ? 4 : 16))
-		return 0;
-	if (e->dst.family != 0 && (e->dst.family != e->src.family ||
-	    !zero_after(e->dst.bytes, e->dst.family == 4 ? 4 : 16)))
-		return 0;
-	if (e->dst.family == 0 && !zero_after(e->dst.bytes, 0))
-		return 0;
+	unsigned sf = e->src.family, df = e->dst.family;
+	size_t z;
+
+	if (sf != 4 && sf != 6)
+		return refuse(why, whylen, "element %u: src family %u", i, sf);
+	if ((z = nonzero_from(e->src.bytes, addr_len(sf))) < 16)
+		return refuse(why, whylen, "element %u: src byte %zu not zero "
+		    "after an IPv4 address", i, z);
+	if (df != 0 && df != sf)
+		return refuse(why, whylen, "element %u: dst family %u with src "
+		    "family %u", i, df, sf);
+	if ((z = nonzero_from(e->dst.bytes, addr_len(df))) < 16)
+		return refuse(why, whylen, "element %u: dst byte %zu not zero "
+		    "%s", i, z, df == 0 ? "with dst family 0" :
+		    "after an IPv4 address");
 	if (e->proto != 6 && e->proto != 17)
-		return 0;
-	if (e->port_lo == 0 || e->port_lo > e->port_hi ||
-	    e->port_hi - e->port_lo >= 1024)
-		return 0;
-	if (op == PRIV_ADD && (e->timeout_ms == 0 || e->timeout_ms > 86400000u))
-		return 0;
-	return 1;
+		return refuse(why, whylen, "element %u: proto %u", i, e->proto);
+	if (e->port_lo == 0)
+		return refuse(why, whylen, "element %u: port_lo 0", i);
+	if (e->port_lo > e->port_hi)
+		return refuse(why, whylen, "element %u: port_lo %u > "
+		    "port_hi %u", i, e->port_lo, e->port_hi);
+	if (e->port_hi - e->port_lo >= MAX_PORTS)
+		return refuse(why, whylen, "element %u: ports %u-%u, more "
+		    "than %d", i, e->port_lo, e->port_hi, MAX_PORTS);
+	if (op == PRIV_ADD && (e->timeout_ms == 0 ||
+	    e->timeout_ms > MAX_TIMEOUT_MS))
+		return refuse(why, whylen, "element %u: timeout_ms %u not in "
+		    "1..%u", i, e->timeout_ms, MAX_TIMEOUT_MS);
+	return 0;
 }
 
 int
-privsep_validate(const struct priv_req *r, size_t len)
+privsep_validate(const struct priv_req *r, size_t len, char *why, size_t whylen)
 {
-	if (len < HDR_LEN || (r->op != PRIV_ADD && r->op != PRIV_DEL &&
-	    r->op != PRIV_KILL) || r->n == 0 || r->n > PRIV_MAX_ELEMS ||
-	    len != HDR_LEN + (size_t)r->n * sizeof(struct fw_elem))
-		return -1;
+	size_t want;
+
+	if (len < HDR_LEN)
+		return refuse(why, whylen, "length %zu, shorter than the "
+		    "%zu-byte header", len, HDR_LEN);
+	if (r->op != PRIV_ADD && r->op != PRIV_DEL && r->op != PRIV_KILL)
+		return refuse(why, whylen, "op %u", r->op);
+	if (r->n == 0 || r->n > PRIV_MAX_ELEMS)
+		return refuse(why, whylen, "count %u not in 1..%d", r->n,
+		    PRIV_MAX_ELEMS);
+	want = HDR_LEN + (size_t)r->n * sizeof(r->e[0]);
+	if (len != want)
+		return refuse(why, whylen, "length %zu, not %zu for %u "
+		    "elements", len, want, r->n);
 	for (uint32_t i = 0; i < r->n; i++)
-		if (!valid_elem(&r->e[i], r->op))
+		if (valid_elem(&r->e[i], r->op, i, why, whylen) != 0)
 			return -1;
 	return 0;
 }
@@ -64,10 +114,14 @@ privsep_serve(int fd, struct nft *nft)
 {
 	static struct priv_req req;	/* large: not on the stack */
 	struct priv_rep rep;
+	char why[128];
 	ssize_t len;
 
 	for (;;) {
-		len = recv(fd, &req, sizeof(req), 0);
+		/* MSG_TRUNC: the datagram's real length, so that one longer
+		 * than req is refused, not read as its first sizeof(req)
+		 * bytes. */
+		len = recv(fd, &req, sizeof(req), MSG_TRUNC);
 		if (len == 0)
 			return 0;		/* the engine is gone */
 		if (len < 0) {
@@ -76,11 +130,16 @@ privsep_serve(int fd, struct nft *nft)
 			diag(NULL, 0, "privsep: recv: %s", strerror(errno));
 			return -1;
 		}
+		/* Stop without a reply: what the engine sent shows it is not
+		 * the engine we started, and nothing more of it is trusted. */
+		if (privsep_validate(&req, (size_t)len, why,
+		    sizeof(why)) != 0) {
+			diag(NULL, 0, "privsep: malformed request from the "
+			    "engine (%zd bytes): %s; stopping", len, why);
+			return -1;
+		}
 		memset(&rep, 0, sizeof(rep));
-		if (privsep_validate(&req, (size_t)len) != 0) {
-			diag(NULL, 0, "privsep: refused a malformed request");
-			rep.status = -1;
-		} else if (req.op == PRIV_ADD) {
+		if (req.op == PRIV_ADD) {
 			rep.status = nft_add(nft, req.e, req.n);
 		} else if (req.op == PRIV_DEL) {
 			rep.status = nft_del(nft, req.e, req.n);
@@ -89,8 +148,10 @@ privsep_serve(int fd, struct nft *nft)
 			rep.status = k < 0 ? -1 : 0;
 			rep.count = k < 0 ? 0 : (int32_t)k;
 		}
-		if (send(fd, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep))
+		if (send(fd, &rep, sizeof(rep), MSG_NOSIGNAL) != sizeof(rep)) {
+			diag(NULL, 0, "privsep: send: %s", strerror(errno));
 			return -1;
+		}
 	}
 }
 

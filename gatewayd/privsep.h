@@ -8,7 +8,11 @@
  *   - the engine, which handles every hostile byte (capture, parsing,
  *     verification, policy, control socket) as an unprivileged user with no
  *     capabilities at all.
- * A request is validated in full before anything reaches the kernel.
+ * A request is validated in full before anything reaches the kernel. The
+ * engine sends only requests it built, so a malformed one means it is no
+ * longer the engine we started: the privileged side stops serving (as
+ * OpenBSD ntpd's parent does on a bad imsg), and the table stays, so the host
+ * stays dark.
  */
 
 #include <stddef.h>
@@ -32,10 +36,26 @@ struct priv_rep {
 	int32_t count;			/* PRIV_KILL: connections cut */
 };
 
-/* 0 if a request of len bytes is well-formed in every field, else -1. */
-int privsep_validate(const struct priv_req *r, size_t len);
+/*
+ * The bounds a request must meet, all of them, or none of it is applied:
+ *   length at least the 8-byte header and exactly header + n elements;
+ *   op PRIV_ADD, PRIV_DEL or PRIV_KILL; n from 1 to PRIV_MAX_ELEMS;
+ * and in each element:
+ *   src family 4 or 6, with zero bytes after an IPv4 address;
+ *   dst family 0 with all 16 bytes zero, or src's family (zero after IPv4);
+ *   proto 6 or 17; 1 <= port_lo <= port_hi, at most 1024 ports in all;
+ *   for PRIV_ADD, timeout_ms from 1 to 86400000 (DEL and KILL ignore it).
+ */
 
-/* The privileged side: serve requests on fd until the engine goes away. */
+/* 0 if a request of len bytes is well-formed in every field; else -1, with
+ * the check that failed written to why (whylen bytes; why may be NULL). */
+int privsep_validate(const struct priv_req *r, size_t len, char *why,
+    size_t whylen);
+
+/* The privileged side: serve requests on fd. 0 when the engine goes away;
+ * -1, with no reply and after one diag(), on a malformed request (one longer
+ * than struct priv_req too; a sane engine never sends one) or a socket
+ * error. */
 int privsep_serve(int fd, struct nft *nft);
 
 /* The engine side: fw backend sending requests on fd. */

@@ -6,6 +6,10 @@
 # capability in any set and no_new_privs, in every thread. Secret key files
 # that group or world may access are refused with a message naming the file:
 # the gateway's identity.key by spa-gatewayd, a credential file by spa-knock.
+# A malformed request from the engine (sent here by root through a copy of
+# the engine's socket, as a compromised engine would) stops the privileged
+# side: it logs the failed check, applies nothing, exits non-zero, and the
+# engine stops with it; the table stays, so the host stays dark.
 # No secret (base64 or hex) ever appears in a log, the audit log, the state
 # directory or any tool's output.
 #
@@ -203,6 +207,92 @@ check "credential file at 0600: spa-knock works" knock "$WORK/alice.cred" web \
     >"$OUTS/knock-600.out" 2>&1
 expect_audit "$A" "$mark" accept ok "and the knock is accepted"
 daemon_kill TERM || nok "the daemon did not stop on SIGTERM"
+
+# --- a malformed request stops the privileged side -----------------------------
+
+# daemon_start_rc DIR RCFILE: like daemon_start, through a shell that writes
+# the daemon's exit status to RCFILE; MAIN is the daemon's PID.
+daemon_start_rc() {
+	local dir=$1 rc=$2 log n=200
+	log=$dir/daemon.$(date +%s%N).log
+	E2E_DAEMON_LOGS+=("$log")
+	DAEMON_LOG=$log
+	rm -f "$rc"
+	# shellcheck disable=SC2016 # the inner shell expands its own arguments
+	bg bash -c 'ip netns exec "$1" "$2" --config-dir "$3" --foreground \
+	    2>"$4" >&2; echo $? >"$5"' daemon-rc "$GW" "$GATEWAYD" "$dir" "$log" "$rc"
+	while [ "$n" -gt 0 ] && ! grep -q ready "$log" 2>/dev/null; do
+		[ -e "$rc" ] && break
+		sleep 0.05; n=$((n - 1))
+	done
+	grep -q ready "$log" || { tail -n 20 "$log"; die "spa-gatewayd not ready"; }
+	MAIN=$(pgrep -P "$BG_PID")
+	[ -n "$MAIN" ] || die "no daemon under its shell"
+}
+
+# As root, take a copy of each socket of the engine (pidfd_getfd, which
+# needs CAP_SYS_PTRACE) and send on the one AF_UNIX SOCK_SEQPACKET socket,
+# its end of the privsep pair, one PRIV_ADD request of two elements: the
+# first a valid opening of argv[2] to tcp/8080 for 60 s, the second the same
+# with port_lo 0. Layout: struct priv_req and struct fw_elem (privsep.h,
+# nft.h) on this machine.
+INJECT_PY='
+import ctypes, os, socket, struct, sys
+pid, src = int(sys.argv[1]), socket.inet_aton(sys.argv[2])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+def elem(lo, hi):
+    return struct.pack("=B16sB16sBxHHI", 4, src + bytes(12), 0, bytes(16), 6,
+                       lo, hi, 60000)
+req = struct.pack("=II", 1, 2) + elem(8080, 8080) + elem(0, 8080)
+assert len(req) == 8 + 2 * 44
+pidfd = os.pidfd_open(pid)
+sent = 0
+for name in os.listdir("/proc/%d/fd" % pid):
+    try:
+        if not os.readlink("/proc/%d/fd/%s" % (pid, name)).startswith("socket:"):
+            continue
+    except OSError:
+        continue
+    fd = libc.syscall(438, pidfd, int(name), 0)    # pidfd_getfd
+    if fd < 0:
+        print("pidfd_getfd: %s" % os.strerror(ctypes.get_errno()))
+        continue
+    s = socket.socket(fileno=fd)
+    if s.family == socket.AF_UNIX and s.type == socket.SOCK_SEQPACKET:
+        sent += s.send(req) == len(req)
+    s.close()
+print("sent %d request(s)" % sent)
+sys.exit(0 if sent == 1 else 1)
+'
+
+say "# a malformed request from the engine"
+RC=$WORK/main.rc
+daemon_start_rc "$A" "$RC"
+ENGINE=$(pgrep -P "$MAIN")
+[ -n "$ENGINE" ] || die "no engine process"
+E2E_PIDS+=("$ENGINE")
+check "before it, the service is unreachable from $AG_IP2" \
+    unreachable "$GW_IP" 8080 "$AG_IP2"
+check "root sends one malformed request on the engine's privsep socket" \
+    "$PY" -c "$INJECT_PY" "$ENGINE" "$AG_IP2" >"$OUTS/inject.out" 2>&1
+say "    $(cat "$OUTS/inject.out")"
+check "the privileged side exits" wait_gone "$MAIN" 5
+rc=$(cat "$RC" 2>/dev/null)
+check "with a non-zero status (got '$rc')" test "${rc:-0}" -ne 0
+check "the engine is gone too" wait_gone "$ENGINE" 5
+say "    $(grep -m 1 malformed "$DAEMON_LOG")"
+check "the log names the failed check (element 1: port_lo 0)" \
+    grep -qF 'privsep: malformed request from the engine (96 bytes): element 1: port_lo 0; stopping' \
+    "$DAEMON_LOG"
+table_dark() {
+	local t
+	t=$(gw nft list table inet spa_gateway 2>/dev/null) || return 1
+	grep -q 'hook input.*policy drop' <<<"$t"
+}
+check "the table stays, input policy drop" table_dark
+check "the valid element of the refused request was not applied" \
+    unreachable "$GW_IP" 8080 "$AG_IP2"
 
 # --- secrets never reach a log ---------------------------------------------------
 

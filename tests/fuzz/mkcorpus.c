@@ -1,17 +1,19 @@
 /*
- * Writes the binary seeds of tests/fuzz/corpus/{knock,engine,capture}/ (the
- * text seeds are kept by hand). Deterministic: fixed keys, nonces and times,
+ * Writes the binary seeds of tests/fuzz/corpus/{knock,engine,capture,privsep}/
+ * (the text seeds are kept by hand). Deterministic: fixed keys, nonces and times,
  * so running it again rewrites the same bytes. Run by `make fuzz-corpus`,
  * never by the fuzz runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
 #include "fuzz.h"
 #include "knock.h"
+#include "privsep.h"
 
 static const char *outdir;
 static uint8_t gw_pk[32], gw_sk[64];
@@ -327,6 +329,80 @@ capture(void)
 	put("capture", "null-ipv6", f, 21 + m);
 }
 
+/* Requests to the privileged side, in this machine's byte order. */
+static struct priv_req preq;
+
+static void
+fill(uint32_t op, uint32_t n, const struct fw_elem *e)
+{
+	memset(&preq, 0, sizeof(preq));
+	preq.op = op;
+	preq.n = n;
+	for (uint32_t i = 0; i < n && i < PRIV_MAX_ELEMS; i++)
+		preq.e[i] = *e;
+}
+
+static void
+put_req(const char *name, size_t n)
+{
+	put("privsep", name, (const uint8_t *)&preq,
+	    offsetof(struct priv_req, e) + n * sizeof(struct fw_elem));
+}
+
+static void
+privsep(void)
+{
+	struct fw_elem e4, e6;
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/privsep", outdir);
+	mkdir(path, 0755);
+	memset(&e4, 0, sizeof(e4));
+	e4.src.family = 4;
+	memcpy(e4.src.bytes, "\x0a\x00\x00\x02", 4);
+	e4.proto = 6;
+	e4.port_lo = e4.port_hi = 8080;
+	e4.timeout_ms = 30000;
+	memset(&e6, 0, sizeof(e6));
+	e6.src.family = e6.dst.family = 6;
+	memcpy(e6.src.bytes, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x02", 16);
+	memcpy(e6.dst.bytes, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+	e6.proto = 17;
+	e6.port_lo = 6000;
+	e6.port_hi = 6100;
+	e6.timeout_ms = 86400000;
+
+	fill(PRIV_ADD, 1, &e4);
+	put_req("add4", 1);
+	put_req("bad-short", 0);		/* the header only */
+	put("privsep", "bad-header", (const uint8_t *)&preq, 7);
+	put("privsep", "bad-len", (const uint8_t *)&preq,
+	    offsetof(struct priv_req, e) + sizeof(struct fw_elem) + 1);
+	preq.op = 4;
+	put_req("bad-op4", 1);
+	fill(PRIV_ADD, 1, &e4);
+	preq.e[0].timeout_ms = 0;
+	put_req("bad-timeout0", 1);
+	preq.op = PRIV_KILL;
+	put_req("kill4", 1);
+	fill(PRIV_DEL, 2, &e6);
+	put_req("del6-fwd", 2);
+	preq.op = PRIV_ADD;			/* the longest timeout */
+	put_req("add6-fwd", 2);
+	preq.op = PRIV_DEL;
+	preq.e[0].port_hi = 7024;		/* 1025 ports */
+	put_req("bad-1025ports", 2);
+	fill(PRIV_DEL, 3, &e6);
+	preq.e[2].dst.family = 4;
+	put_req("bad-last-dst-family", 3);
+	fill(PRIV_ADD, PRIV_MAX_ELEMS, &e4);
+	for (uint32_t i = 0; i < PRIV_MAX_ELEMS; i++)
+		preq.e[i].port_lo = preq.e[i].port_hi = (uint16_t)(1 + i);
+	put_req("add-full", PRIV_MAX_ELEMS);
+	preq.e[PRIV_MAX_ELEMS - 1].port_lo = 0;
+	put_req("bad-full-last-port0", PRIV_MAX_ELEMS);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -342,5 +418,6 @@ main(int argc, char **argv)
 	knocks();
 	engine();
 	capture();
+	privsep();
 	return 0;
 }
