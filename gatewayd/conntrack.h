@@ -9,9 +9,6 @@
 #include <stddef.h>
 
 #include "fw.h"
-/* Only for privsep.c, which calls nft_* and includes no nft.h of its own:
- * drop this once it does. */
-#include "nft.h"
 
 /* Delete every conntrack entry whose original direction matches one of the
  * openings (source, protocol, destination port in range, and destination

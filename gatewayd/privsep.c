@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Privilege separation: the privileged side's validated requests, and the drops. */
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -14,6 +16,7 @@
 
 #include "conntrack.h"
 #include "diag.h"
+#include "nft.h"
 #include "privsep.h"
 
 #define HDR_LEN offsetof(struct priv_req, e)

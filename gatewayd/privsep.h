@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_PRIVSEP_H
 #define SPA_PRIVSEP_H
 
@@ -51,6 +52,8 @@ struct priv_rep {
  * the check that failed written to why (whylen bytes; why may be NULL). */
 int privsep_validate(const struct priv_req *r, size_t len, char *why,
     size_t whylen);
+
+struct nft;
 
 /* The privileged side: serve requests on fd. 0 when the engine goes away;
  * -1, with no reply and after one diag(), on a malformed request (one longer

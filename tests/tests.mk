@@ -3,7 +3,7 @@
 # scripts (tests/e2e/NN-*.sh) in network namespaces they create.
 
 UNIT_NAMES := knock list config policy decide agent agentdb keycache openings \
-              openings_targets verifier engine nft client
+              openings_targets verifier engine privsep nft client
 UNIT_SRC := $(UNIT_NAMES:%=tests/unit/test_%.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 

@@ -15,7 +15,7 @@ FUZZ_CC            ?= $(shell command -v clang-14 2>/dev/null || echo clang)
 FUZZ_SECONDS       ?= 60
 FUZZ_CHECK_SECONDS ?= 10
 FUZZ_B             := $(B)/fuzz
-FUZZ_ALL           := knock engine capture config policy agent cred control
+FUZZ_ALL           := knock engine capture config policy agent cred control privsep
 FUZZ_TARGETS       ?= $(FUZZ_ALL)
 
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -45,7 +45,7 @@ $(FUZZ_B)/fuzz_%: $(FUZZ_B)/obj/tests/fuzz/fuzz_%.o $(FUZZ_B)/obj/tests/fuzz/fuz
 
 $(FUZZ_B)/mkcorpus: tests/fuzz/mkcorpus.c tests/fuzz/fuzz_util.c $(FUZZ_LIB)
 	$(E) "  FUZZLD  $@"
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ $^ $(FUZZ_LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -o $@ $(filter %.c %.a,$^) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -56,7 +56,7 @@ fuzz-check: fuzz-build
 	@tests/fuzz/run.sh check $(FUZZ_CHECK_SECONDS) $(FUZZ_B) $(FUZZ_TARGETS)
 
 fuzz-corpus: $(FUZZ_B)/mkcorpus
-	@mkdir -p $(addprefix tests/fuzz/corpus/,knock engine capture)
+	@mkdir -p $(addprefix tests/fuzz/corpus/,knock engine capture privsep)
 	$(FUZZ_B)/mkcorpus tests/fuzz/corpus
 
 .PHONY: fuzz fuzz-build fuzz-check fuzz-corpus

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The fuzz targets' binary seeds, made deterministically. */
 /*
  * Writes the binary seeds of tests/fuzz/corpus/{knock,engine,capture,privsep}/
  * (the text seeds are kept by hand). Deterministic: fixed keys, nonces and times,
