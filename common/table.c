@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: ISC */
-/* Sizing, filling and hashing for the open-addressing index of table.h. */
+/* Sizing and filling of the open-addressing index of table.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "table.h"
-#include "util.h"
 
 int
 table_init(struct table *t, size_t n)
@@ -47,17 +46,6 @@ table_add(struct table *t, uint64_t h, uint32_t x)
 		;
 	t->slot[i] = x + 1;
 	t->used++;
-}
-
-uint64_t
-table_hash(const void *p, size_t n)
-{
-	uint64_t h = util_hash(p, n, UTIL_HASH_INIT);
-
-	/* FNV's low bits depend weakly on the last bytes: fold the high ones
-	 * in before they index a table. */
-	h ^= h >> 29;
-	return h * 0xbf58476d1ce4e5b9ULL ^ (h >> 32);
 }
 
 size_t

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define TABLE_MIN 16
 #define TABLE_END UINT32_MAX		/* no more candidates; not an entry */
 
@@ -49,9 +51,6 @@ void table_clear(struct table *t);
  * (!table_full). Equal hashes, and even equal entries, may be added twice. */
 void table_add(struct table *t, uint64_t h, uint32_t x);
 
-/* A hash of n bytes (FNV-1a, then mixed so that its low bits spread). */
-uint64_t table_hash(const void *p, size_t n);
-
 /* Bytes the slots take. */
 size_t table_bytes(const struct table *t);
 
@@ -60,6 +59,17 @@ static inline int
 table_full(const struct table *t)
 {
 	return (t->used + 1) * 2 > t->mask + 1;
+}
+
+/* A hash of n bytes: FNV-1a, whose low bits depend weakly on the last
+ * bytes, with the high bits folded in before they index a table. */
+static inline uint64_t
+table_hash(const void *p, size_t n)
+{
+	uint64_t h = util_hash(p, n, UTIL_HASH_INIT);
+
+	h ^= h >> 29;
+	return h * 0xbf58476d1ce4e5b9ULL ^ (h >> 32);
 }
 
 /* The first candidate entry for hash h, or TABLE_END; *at keeps the place
