@@ -111,8 +111,9 @@ grow(struct keycache *kc)
 	return 0;
 }
 
-/* The state under id64, or NULL. */
-static struct agent_state *
+/* The state under id64, or NULL. Inline: keycache_find runs on every
+ * knock. */
+static inline struct agent_state *
 lookup(const struct keycache *kc, uint64_t id64)
 {
 	size_t at;
