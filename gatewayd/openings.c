@@ -174,14 +174,6 @@ copy_out(const struct openings *o, const struct per_agent *p, uint64_t now_ms,
 	return n;
 }
 
-/* Unlink the record *link points to and free it (*link: the next one). */
-static void
-drop(struct openings *o, struct per_agent *p, uint32_t *link)
-{
-	oprecs_drop(&o->rs, link);
-	p->n--;
-}
-
 /* The agent's slot, its openings (with live_only, those not yet expired)
  * copied to *out; NULL with *n 0 when it has none, NULL with *n -1 when out
  * of memory. */
@@ -207,8 +199,10 @@ openings_take(struct openings *o, const uint8_t id[KEY_ID_LEN], uint64_t now_ms,
 	long n;
 	struct per_agent *p = copy_agent(o, id, now_ms, 0, out, &n);
 
-	while (p != NULL && p->head != 0)
-		drop(o, p, &p->head);
+	if (p != NULL) {
+		oprecs_drop_all(&o->rs, &p->head);
+		p->n = 0;
+	}
 	return n;
 }
 
@@ -235,16 +229,11 @@ prune_slots(struct openings *o, uint64_t now_ms, size_t *at, size_t budget)
 
 	for (i = *at; i < o->cap && work < budget; i++, work++) {
 		struct per_agent *p = &o->tab[i];
-		uint32_t *link = &p->head;
 
 		if (p->head == EMPTY)
 			continue;
-		for (; *link != 0; work++) {
-			if (oprecs_expires(&o->rs, *link) + OPENINGS_KEEP_MS > now_ms)
-				link = oprecs_link(&o->rs, *link);
-			else
-				drop(o, p, link);
-		}
+		p->n -= oprecs_prune(&o->rs, &p->head, now_ms, OPENINGS_KEEP_MS,
+		    &work);
 		idle += p->n == 0;
 	}
 	*at = i;
@@ -347,7 +336,8 @@ openings_filter(struct openings *o, openings_fn fn, void *arg,
 				*removed = v;
 			}
 			(*removed)[(*nremoved)++] = op;
-			drop(o, p, link);
+			oprecs_drop(&o->rs, link);
+			p->n--;
 		}
 	}
 	return 0;

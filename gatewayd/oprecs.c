@@ -139,12 +139,6 @@ shift_all(struct oprecs *s, int64_t d)
 	}
 }
 
-uint64_t
-oprecs_expires(const struct oprecs *s, uint32_t k)
-{
-	return s->base + s->r[k].exp;
-}
-
 /*
  * The base follows the clock: when an expiry is past the window, the base
  * moves forward (and expiries more than 24 days older than it are stored as
@@ -209,8 +203,9 @@ oprecs_put(struct oprecs *s, uint32_t *head, const struct fw_elem *e,
 	return 1;
 }
 
-void
-oprecs_drop(struct oprecs *s, uint32_t *link)
+/* oprecs_drop, inlined into the loops that free many. */
+static void
+drop(struct oprecs *s, uint32_t *link)
 {
 	uint32_t k = *link;
 
@@ -219,6 +214,36 @@ oprecs_drop(struct oprecs *s, uint32_t *link)
 	s->r[k].next = s->free;
 	s->free = k;
 	s->live--;
+}
+
+void
+oprecs_drop(struct oprecs *s, uint32_t *link)
+{
+	drop(s, link);
+}
+
+void
+oprecs_drop_all(struct oprecs *s, uint32_t *head)
+{
+	while (*head != 0)
+		drop(s, head);
+}
+
+uint32_t
+oprecs_prune_at(struct oprecs *s, uint32_t *link, uint64_t now_ms,
+    uint64_t keep_ms, size_t *seen)
+{
+	uint32_t n = 0;
+
+	for (; *link != 0; ++*seen) {
+		if (oprecs_expires(s, *link) + keep_ms > now_ms) {
+			link = &s->r[*link].next;
+		} else {
+			drop(s, link);
+			n++;
+		}
+	}
+	return n;
 }
 
 void

@@ -54,24 +54,52 @@ int oprecs_put(struct oprecs *s, uint32_t *head, const struct fw_elem *e,
 /* Unlink the record *link names (*link becomes the next one) and free it. */
 void oprecs_drop(struct oprecs *s, uint32_t *link);
 
-/* Record k's expiry; set it (to the millisecond, within the window). */
-uint64_t oprecs_expires(const struct oprecs *s, uint32_t k);
+/* Free every record of the list at *head (then 0). */
+void oprecs_drop_all(struct oprecs *s, uint32_t *head);
+
+/* Free the records from the one *link names on, to the list's end, whose
+ * expiry + keep_ms is not after now_ms; returns how many; *seen counts the
+ * records looked at. */
+uint32_t oprecs_prune_at(struct oprecs *s, uint32_t *link, uint64_t now_ms,
+    uint64_t keep_ms, size_t *seen);
+
+/* Set record k's expiry (to the millisecond, within the window). */
 void oprecs_set_expires(struct oprecs *s, uint32_t k, uint64_t expires_ms);
 
 /* The full opening record k stands for. */
 void oprecs_expand(const struct oprecs *s, uint32_t k, struct opening *out);
 
-/* When at most a quarter of the array is in use: rebuild the records into
- * the smallest array that holds them with room to spare, each list's side by
- * side, and the IPv6 sources into a set of their own size; heads[0..n) are
- * all the lists, rewritten. Nothing changes if memory runs out. */
+/* Rebuild the records into the smallest array that holds them with room to
+ * spare, each list's side by side, and the IPv6 sources into a set of their
+ * own size; heads[0..n) are all the lists, rewritten. Nothing changes if the
+ * array would be no smaller or memory runs out. */
 void oprecs_compact(struct oprecs *s, uint32_t *heads, size_t n);
 
-/* 1 if oprecs_compact would give room back. */
+/* 1 once at most a quarter of the array is in use: time to compact. */
 int oprecs_sparse(const struct oprecs *s);
 
 /* Bytes the store holds (records handed out, targets, sources). */
 size_t oprecs_bytes(const struct oprecs *s);
+
+/* Record k's expiry. Inline, as are the links: a prune reads every
+ * record. */
+static inline uint64_t
+oprecs_expires(const struct oprecs *s, uint32_t k)
+{
+	return s->base + s->r[k].exp;
+}
+
+/* oprecs_prune_at for the list at *head, inline up to the first record to
+ * free: most lists a sweep looks at have none. */
+static inline uint32_t
+oprecs_prune(struct oprecs *s, uint32_t *head, uint64_t now_ms,
+    uint64_t keep_ms, size_t *seen)
+{
+	for (uint32_t *link = head; *link != 0; link = &s->r[*link].next, ++*seen)
+		if (oprecs_expires(s, *link) + keep_ms <= now_ms)
+			return oprecs_prune_at(s, link, now_ms, keep_ms, seen);
+	return 0;
+}
 
 /* The place of the link to the record after k, and that record (0: none). */
 static inline uint32_t *
