@@ -179,9 +179,9 @@ afloor_get(struct replay *r, uint64_t id)
 	if ((a = afloor_find(r, id)) != NULL)
 		return a;
 	if (r->naf == r->afcap) {
-		uint32_t cap = r->afcap * 2;
+		uint32_t cap = r->afcap * 2;	/* used once it cannot wrap */
 
-		if (cap > UINT32_MAX / 4 || table_init(&idx, cap) != 0)
+		if (r->afcap > UINT32_MAX / 4 || table_init(&idx, cap) != 0)
 			return NULL;
 		if ((a = reallocarray(r->af, cap, sizeof(*a))) == NULL) {
 			table_free(&idx);
