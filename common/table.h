@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: ISC */
-/* An open-addressing hash index of entry numbers: every table of the project. */
+/* An open-addressing hash index of entry numbers, shared by the modules. */
 #ifndef SPA_TABLE_H
 #define SPA_TABLE_H
 
 /*
- * One behaviour for the hash tables of every module. The entries live in the
- * caller's own array; a table finds them by a 64-bit hash.
+ * One behaviour for the project's hash tables (the two that keep their own,
+ * of nonces and of agents with openings, say why in replay.h and
+ * openings.h). The entries live in the caller's own array; a table finds
+ * them by a 64-bit hash.
  *
  *   slot      an entry number + 1, 4 bytes; 0: empty
  *   capacity  a power of two, at least TABLE_MIN
  *   load      at most half full: table_full says when one more entry would
  *             pass that, and the caller rebuilds (table_init at the new size,
- *             table_add of every entry it still wants, table_free of the old)
+ *             table_add of every entry it still wants, table_free of the old;
+ *             or table_clear and table_add at the same size)
  *   probe     from the hash's low bits, one slot at a time (wrapping) up to
  *             the first empty slot; the caller compares each candidate
  *   deletion  none in place (no tombstones, no shifting): an entry leaves
