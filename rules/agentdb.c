@@ -15,10 +15,10 @@
 /*
  * Agents in one array sized to fit, sorted by name (binary search by name);
  * a hash of their indexes (table.h) finds them by key id. Key ids come out
- * of a hash, so their low bits index the table directly. What the agents point to (names, enclave lists, label
- * lists) lives in an arena owned by the table; equal lists and enclave names
- * are stored once, so 100,000 agents of a few kinds cost little more than
- * their structs and names.
+ * of a hash, so their low bits index the table directly. What the agents
+ * point to (names, enclave lists, label lists) lives in an arena owned by
+ * the table; equal lists and enclave names are stored once, so 100,000
+ * agents of a few kinds cost little more than their structs and names.
  */
 struct agentdb {
 	struct agent *a;
