@@ -2,52 +2,27 @@
 #include <string.h>
 
 #include "intern.h"
-#include "util.h"
 
 /*
- * The hash is open addressing, at most half full. A freed slot keeps its
- * entry (stale: lookups skip slots with no reference, and compare keys), and
- * a reused slot gets a new one; the hash is rebuilt from the live slots when
+ * The hash (table.h) holds slot numbers. A freed slot keeps its entry
+ * (stale: lookups skip slots with no reference, and compare keys), and a
+ * reused slot gets a new one; the hash is rebuilt from the live slots when
  * entries of either kind would fill more than half of it.
  */
-
-static uint64_t
-hash(const uint8_t *k, size_t n)
-{
-	uint64_t h = util_hash(k, n, UTIL_HASH_INIT);	/* then a final mix */
-
-	h ^= h >> 29;
-	return h * 0xbf58476d1ce4e5b9ULL ^ (h >> 32);
-}
-
-static void
-place(uint32_t *idx, size_t mask, uint64_t h, uint32_t s)
-{
-	size_t i;
-
-	for (i = h & mask; idx[i] != 0; i = (i + 1) & mask)
-		;
-	idx[i] = s + 1;
-}
 
 /* Rebuild the hash with room for twice the live keys and one more. */
 static int
 reindex(struct intern *t)
 {
-	size_t cap = 16;
-	uint32_t *idx;
+	struct table idx;
 
-	while (cap < 4 * (t->live + 1))
-		cap *= 2;
-	if ((idx = calloc(cap, sizeof(*idx))) == NULL)
+	if (table_init(&idx, 2 * (t->live + 1)) != 0)
 		return -1;
 	for (uint32_t s = 0; s < t->n; s++)
 		if (t->refs[s] > 0)
-			place(idx, cap - 1, hash(intern_key(t, s), t->size), s);
-	free(t->idx);
+			table_add(&idx, table_hash(intern_key(t, s), t->size), s);
+	table_free(&t->idx);
 	t->idx = idx;
-	t->mask = cap - 1;
-	t->entries = t->live;
 	return 0;
 }
 
@@ -66,7 +41,7 @@ intern_free(struct intern *t)
 {
 	free(t->keys);
 	free(t->refs);
-	free(t->idx);
+	table_free(&t->idx);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -102,12 +77,13 @@ slot(struct intern *t)
 long
 intern_ref(struct intern *t, const void *key)
 {
-	uint64_t h = hash(key, t->size);
+	uint64_t h = table_hash(key, t->size);
+	size_t at;
+	uint32_t x;
 	long s;
 
-	for (size_t i = h & t->mask; t->idx[i] != 0; i = (i + 1) & t->mask) {
-		uint32_t x = t->idx[i] - 1;
-
+	for (x = table_first(&t->idx, h, &at); x != TABLE_END;
+	    x = table_next(&t->idx, &at)) {
 		if (t->refs[x] > 0 && memcmp(intern_key(t, x), key, t->size) == 0) {
 			if (t->refs[x] == UINT32_MAX)
 				return -1;
@@ -115,15 +91,14 @@ intern_ref(struct intern *t, const void *key)
 			return x;
 		}
 	}
-	if ((t->entries + 1) * 2 > t->mask + 1 && reindex(t) != 0)
+	if (table_full(&t->idx) && reindex(t) != 0)
 		return -1;
 	if ((s = slot(t)) < 0)
 		return -1;
 	memcpy(t->keys + (size_t)s * t->size, key, t->size);
 	t->refs[s] = 1;
 	t->live++;
-	place(t->idx, t->mask, h, (uint32_t)s);
-	t->entries++;
+	table_add(&t->idx, h, (uint32_t)s);
 	return s;
 }
 
@@ -148,5 +123,5 @@ size_t
 intern_bytes(const struct intern *t)
 {
 	return (size_t)t->cap * (t->size + sizeof(*t->refs)) +
-	    (t->mask + 1) * sizeof(*t->idx);
+	    table_bytes(&t->idx);
 }

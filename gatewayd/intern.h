@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "table.h"
+
 #define INTERN_KEY_MAX 32
 
 struct intern {
@@ -18,8 +20,7 @@ struct intern {
 	uint32_t *refs;			/* 0: a free slot */
 	uint32_t n, cap;		/* slots made, room */
 	uint32_t free;			/* free slots: number + 1, linked in keys */
-	uint32_t *idx;			/* hash: slot + 1, 0 empty */
-	size_t mask, entries;		/* entries: in idx, stale ones too */
+	struct table idx;		/* slot numbers; stale ones too */
 	size_t size, live;
 };
 

@@ -5,19 +5,19 @@
 
 #include "keycache.h"
 #include "log.h"
+#include "table.h"
 
 /*
  * The states in one dense array (locked in memory: it holds keys), found
- * through an open-addressing hash of state numbers (number + 1, 0 empty, at
- * most half full): 100,000 agents cost their 88-byte states and 1 MiB of
- * hash, not twice their states.
+ * by key id through a hash of state numbers (table.h) with twice the
+ * array's room, so both grow together: 100,000 agents cost their 88-byte
+ * states and 1 MiB of hash, not twice their states.
  */
 struct keycache {
 	uint8_t *gw;			/* sodium_malloc: sk (64) || pk (32) */
 	struct agent_state *st;
 	size_t n, capst;
-	uint32_t *idx;
-	size_t mask;
+	struct table idx;
 };
 
 /* Locks are per page, not counted: lock an array only once the one it
@@ -53,12 +53,11 @@ keycache_new(const uint8_t gw_sk[KEY_SK_LEN], const uint8_t gw_pk[KEY_PK_LEN])
 	if (kc == NULL)
 		return NULL;
 	kc->capst = 512;
-	kc->mask = 1023;
 	kc->gw = sodium_malloc(KEY_SK_LEN + KEY_PK_LEN);
 	if ((kc->st = calloc(kc->capst, sizeof(*kc->st))) != NULL)
 		lock_states(kc->st, kc->capst);
-	kc->idx = calloc(kc->mask + 1, sizeof(*kc->idx));
-	if (kc->gw == NULL || kc->st == NULL || kc->idx == NULL) {
+	if (kc->gw == NULL || kc->st == NULL ||
+	    table_init(&kc->idx, kc->capst) != 0) {
 		keycache_free(kc);
 		return NULL;
 	}
@@ -75,21 +74,16 @@ keycache_free(struct keycache *kc)
 	if (kc->gw != NULL)
 		sodium_free(kc->gw);
 	free_states(kc->st, kc->capst);
-	free(kc->idx);
+	table_free(&kc->idx);
 	free(kc);
 }
 
-/* Put states 0..n-1 into an empty hash (mask + 1 slots). */
+/* Put states 0..n-1 into an empty hash: a key id is a hash already. */
 static void
-index_states(const struct agent_state *st, size_t n, uint32_t *idx, size_t mask)
+index_states(const struct agent_state *st, size_t n, struct table *idx)
 {
-	for (size_t k = 0; k < n; k++) {
-		size_t j;
-
-		for (j = st[k].id & mask; idx[j] != 0; j = (j + 1) & mask)
-			;
-		idx[j] = (uint32_t)k + 1;
-	}
+	for (size_t k = 0; k < n; k++)
+		table_add(idx, st[k].id, (uint32_t)k);
 }
 
 /* Room for one more state: the array and the hash both double. */
@@ -97,37 +91,37 @@ static int
 grow(struct keycache *kc)
 {
 	struct agent_state *t;
-	uint32_t *idx;
-	size_t cap = kc->capst * 2, mask = kc->mask * 2 + 1;
+	struct table idx;
+	size_t cap = kc->capst * 2;
 
-	if (cap > UINT32_MAX / 2 || (idx = calloc(mask + 1, sizeof(*idx))) == NULL)
+	if (cap > UINT32_MAX / 2 || table_init(&idx, cap) != 0)
 		return -1;
 	if ((t = calloc(cap, sizeof(*t))) == NULL) {
-		free(idx);
+		table_free(&idx);
 		return -1;
 	}
 	memcpy(t, kc->st, kc->n * sizeof(*t));
-	index_states(t, kc->n, idx, mask);
+	index_states(t, kc->n, &idx);
 	free_states(kc->st, kc->capst);
 	lock_states(t, cap);
-	free(kc->idx);
+	table_free(&kc->idx);
 	kc->st = t;
 	kc->capst = cap;
 	kc->idx = idx;
-	kc->mask = mask;
 	return 0;
 }
 
-/* The state under id64, or NULL with *at where a new one goes. */
-static struct agent_state *
-lookup(const struct keycache *kc, uint64_t id64, size_t *at)
+/* The state under id64, or NULL. Inline: keycache_find runs on every
+ * knock. */
+static inline struct agent_state *
+lookup(const struct keycache *kc, uint64_t id64)
 {
-	size_t i;
+	size_t at;
 
-	for (i = id64 & kc->mask; kc->idx[i] != 0; i = (i + 1) & kc->mask)
-		if (kc->st[kc->idx[i] - 1].id == id64)
-			return &kc->st[kc->idx[i] - 1];
-	*at = i;
+	for (uint32_t x = table_first(&kc->idx, id64, &at); x != TABLE_END;
+	    x = table_next(&kc->idx, &at))
+		if (kc->st[x].id == id64)
+			return &kc->st[x];
 	return NULL;
 }
 
@@ -135,10 +129,8 @@ struct agent_state *
 keycache_find(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
     const uint8_t pk[KEY_PK_LEN])
 {
-	struct agent_state *s;
-	size_t at;
+	struct agent_state *s = lookup(kc, keys_id64(id));
 
-	s = lookup(kc, keys_id64(id), &at);
 	return s != NULL && memcmp(s->pk, pk, KEY_PK_LEN) == 0 ? s : NULL;
 }
 
@@ -155,22 +147,19 @@ keycache_put(struct keycache *kc, const uint8_t id[KEY_ID_LEN],
 {
 	uint64_t id64 = keys_id64(id);
 	struct agent_state *s;
-	size_t at;
 
-	if ((s = lookup(kc, id64, &at)) != NULL) {
+	if ((s = lookup(kc, id64)) != NULL) {
 		/* Two first knocks were in flight: the state stays as it is. */
 		if (memcmp(s->pk, pk, KEY_PK_LEN) == 0)
 			return s;
 		/* Same key id, new public key (agent re-issued): replaced. */
 	} else {
-		if (kc->n == kc->capst) {
-			if (grow(kc) != 0)
-				return NULL;
-			(void)lookup(kc, id64, &at);
-		}
+		/* The hash is full when the array is. */
+		if (kc->n == kc->capst && grow(kc) != 0)
+			return NULL;
 		s = &kc->st[kc->n];
 		s->id = id64;
-		kc->idx[at] = (uint32_t)kc->n + 1;
+		table_add(&kc->idx, id64, (uint32_t)kc->n);
 		kc->n++;
 	}
 	memcpy(s->key, key, KEY_SESSION_LEN);
@@ -209,8 +198,8 @@ keycache_prune(struct keycache *kc,
 	if (n == kc->n)
 		return 0;
 	sodium_memzero(&kc->st[n], (kc->n - n) * sizeof(*kc->st));
-	memset(kc->idx, 0, (kc->mask + 1) * sizeof(*kc->idx));
-	index_states(kc->st, n, kc->idx, kc->mask);
+	table_clear(&kc->idx);
+	index_states(kc->st, n, &kc->idx);
 	dropped = kc->n - n;
 	kc->n = n;
 	return dropped;

@@ -11,6 +11,7 @@
 
 #include "diag.h"
 #include "replay.h"
+#include "table.h"
 #include "util.h"
 
 /* 16 bytes: two random nonces that agree on 12 bytes are as likely as
@@ -30,7 +31,8 @@ slot_live(const struct slot *s, uint64_t now_ms)
 	return (uint64_t)s->expire_s * 1000 > now_ms;
 }
 
-/* Per-agent floors loaded at start (agents whose knocks ran ahead). */
+/* Per-agent floors loaded at start (agents whose knocks ran ahead), in an
+ * array found through a hash of their numbers (table.h) by key id. */
 struct afloor {
 	uint64_t id;
 	uint64_t floor_ms;		/* from the last run: checked; 0: none */
@@ -56,7 +58,8 @@ struct replay {
 	struct slot *slot;
 	uint64_t cap, count;
 	struct afloor *af;
-	uint64_t afcap;			/* power of two; 0: none */
+	uint32_t naf, afcap;
+	struct table afidx;
 	uint8_t hkey[crypto_shorthash_KEYBYTES];
 };
 
@@ -152,17 +155,49 @@ advance_horizon(struct replay *r, uint64_t now_ms)
 	write_at(r, b, sizeof(b), 0);
 }
 
+/* Agent id's floors, or NULL. A key id is a hash already. */
 static struct afloor *
-afloor_slot(const struct replay *r, uint64_t id)
+afloor_find(const struct replay *r, uint64_t id)
 {
-	uint64_t i;
+	size_t at;
 
-	if (r->afcap == 0)
-		return NULL;
-	for (i = id & (r->afcap - 1); (r->af[i].floor_ms | r->af[i].newest_ms) != 0 &&
-	    r->af[i].id != id; i = (i + 1) & (r->afcap - 1))
-		;
-	return &r->af[i];
+	for (uint32_t x = table_first(&r->afidx, id, &at); x != TABLE_END;
+	    x = table_next(&r->afidx, &at))
+		if (r->af[x].id == id)
+			return &r->af[x];
+	return NULL;
+}
+
+/* Agent id's floors, made (none yet) if new; NULL if out of memory. The
+ * array and the hash grow together. */
+static struct afloor *
+afloor_get(struct replay *r, uint64_t id)
+{
+	struct afloor *a;
+	struct table idx;
+
+	if ((a = afloor_find(r, id)) != NULL)
+		return a;
+	if (r->naf == r->afcap) {
+		uint32_t cap = r->afcap * 2;	/* used once it cannot wrap */
+
+		if (r->afcap > UINT32_MAX / 4 || table_init(&idx, cap) != 0)
+			return NULL;
+		if ((a = reallocarray(r->af, cap, sizeof(*a))) == NULL) {
+			table_free(&idx);
+			return NULL;
+		}
+		r->af = a;
+		r->afcap = cap;
+		for (uint32_t i = 0; i < r->naf; i++)
+			table_add(&idx, r->af[i].id, i);
+		table_free(&r->afidx);
+		r->afidx = idx;
+	}
+	a = &r->af[r->naf];
+	*a = (struct afloor){ .id = id };
+	table_add(&r->afidx, id, r->naf++);
+	return a;
 }
 
 /* Rewrite the file: the horizon, then one record per agent whose newest
@@ -177,7 +212,7 @@ compact(struct replay *r, uint64_t now_ms)
 		return -1;
 	put_be(rec, r->horizon_ms > now_ms ? r->horizon_ms : now_ms);
 	write_at(r, rec, 8, 0);
-	for (uint64_t i = 0; i < r->afcap; i++) {
+	for (uint32_t i = 0; i < r->naf; i++) {
 		uint64_t ts = r->af[i].newest_ms;
 
 		if (r->af[i].floor_ms > 0 && r->af[i].floor_ms - 1 > ts)
@@ -193,30 +228,15 @@ compact(struct replay *r, uint64_t now_ms)
 	return 0;
 }
 
-/* Remember agent id's newest ahead-stamped knock time ts, for compaction
- * (growing the table); 0 or -1. */
+/* Remember agent id's newest ahead-stamped knock time ts, for compaction;
+ * 0 or -1. */
 static int
 afloor_set(struct replay *r, uint64_t id, uint64_t ts)
 {
-	struct afloor *a;
+	struct afloor *a = afloor_get(r, id);
 
-	if (2 * ((uint64_t)r->end / REC_LEN + 1) > r->afcap) {
-		struct afloor *old = r->af;
-		uint64_t oldcap = r->afcap;
-
-		r->afcap = oldcap ? oldcap * 2 : 16;
-		if ((r->af = calloc(r->afcap, sizeof(*r->af))) == NULL) {
-			r->af = old;
-			r->afcap = oldcap;
-			return -1;
-		}
-		for (uint64_t i = 0; i < oldcap; i++)
-			if ((old[i].floor_ms | old[i].newest_ms) != 0)
-				*afloor_slot(r, old[i].id) = old[i];
-		free(old);
-	}
-	a = afloor_slot(r, id);
-	a->id = id;
+	if (a == NULL)
+		return -1;
 	if (ts > a->newest_ms)
 		a->newest_ms = ts;	/* for the next run; this one has nonces */
 	return 0;
@@ -242,9 +262,9 @@ load_state(struct replay *r, uint64_t start_ms)
 		r->floor_ms = get_be(hdr) + 1;
 	n = st.st_size > (off_t)sizeof(hdr) ?
 	    (uint64_t)(st.st_size - (off_t)sizeof(hdr)) / REC_LEN : 0;
-	for (r->afcap = 16; r->afcap < 2 * n; r->afcap *= 2)
-		;
-	if ((r->af = calloc(r->afcap, sizeof(*r->af))) == NULL)
+	r->afcap = 16;
+	if ((r->af = calloc(r->afcap, sizeof(*r->af))) == NULL ||
+	    table_init(&r->afidx, r->afcap) != 0)
 		return -1;
 	for (uint64_t i = 0; i < n; i++, off += REC_LEN) {
 		struct afloor *a;
@@ -256,8 +276,8 @@ load_state(struct replay *r, uint64_t start_ms)
 		ts = get_be(rec + 8);
 		if (ts < r->floor_ms)
 			continue;	/* the global floor covers it */
-		a = afloor_slot(r, id);
-		a->id = id;
+		if ((a = afloor_get(r, id)) == NULL)
+			return -1;
 		if (ts + 1 > a->floor_ms)
 			a->floor_ms = ts + 1;
 	}
@@ -319,6 +339,7 @@ replay_close(struct replay *r)
 	}
 	free(r->slot);
 	free(r->af);
+	table_free(&r->afidx);
 	free(r);
 }
 
@@ -326,7 +347,7 @@ int
 replay_check(struct replay *r, uint64_t id, uint64_t ts_ms,
     const uint8_t nonce[24])
 {
-	const struct afloor *f = afloor_slot(r, id);
+	const struct afloor *f = afloor_find(r, id);
 	uint64_t a, i;
 	uint32_t b;
 

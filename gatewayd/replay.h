@@ -11,6 +11,11 @@
  *   - a per-agent floor, only for agents whose knocks were stamped ahead of
  *     our clock: such a knock is recorded (key id, time) when accepted.
  * So an agent with a fast clock never locks the others out after a restart.
+ *
+ * The nonces have a hash table of their own, not table.h's index: a slot
+ * holds the nonce itself (16 bytes, four to a cache line), so the probe a
+ * forged knock makes on every packet of a flood reads no second array, as
+ * an index of entry numbers would once per candidate.
  */
 
 #include <stdint.h>

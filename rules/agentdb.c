@@ -10,22 +10,21 @@
 #include "arena.h"
 #include "dedup.h"
 #include "diag.h"
+#include "table.h"
 #include "util.h"
 
 /*
  * Agents in one array sized to fit, sorted by name (binary search by name);
- * an open-addressing table (slot: index + 1, 0: empty, at most half full)
- * finds them by key id. Key ids come out of a hash, so their low bits index
- * the table directly. What the agents point to (names, enclave lists, label
- * lists) lives in an arena owned by the table; equal lists and enclave names
- * are stored once, so 100,000 agents of a few kinds cost little more than
- * their structs and names.
+ * a hash of their indexes (table.h) finds them by key id. Key ids come out
+ * of a hash, so their low bits index the table directly. What the agents
+ * point to (names, enclave lists, label lists) lives in an arena owned by
+ * the table; equal lists and enclave names are stored once, so 100,000
+ * agents of a few kinds cost little more than their structs and names.
  */
 struct agentdb {
 	struct agent *a;
 	size_t n;
-	uint32_t *byid;
-	size_t mask;
+	struct table byid;
 	struct arena *mem;
 };
 
@@ -177,31 +176,24 @@ static int
 build_index(struct agentdb *db, const char *dir)
 {
 	char hex[2 * KEY_ID_LEN + 1], path[PATH_MAX];
-	size_t cap = 16, h;
+	const struct agent *o;
 
-	while (cap < 2 * db->n)
-		cap *= 2;
-	db->mask = cap - 1;
-	if ((db->byid = calloc(cap, sizeof(uint32_t))) == NULL) {
+	/* Fewer than UINT32_MAX / 2 agents: add_name stops there. */
+	if (table_init(&db->byid, db->n) != 0) {
 		diag(dir, 0, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < db->n; i++) {
 		const struct agent *a = &db->a[i];
 
-		for (h = keys_id64(a->key_id) & db->mask; db->byid[h] != 0;
-		    h = (h + 1) & db->mask) {
-			const struct agent *o = &db->a[db->byid[h] - 1];
-
-			if (memcmp(o->key_id, a->key_id, KEY_ID_LEN) != 0)
-				continue;
+		if ((o = agentdb_find(db, a->key_id)) != NULL) {
 			util_hex(a->key_id, KEY_ID_LEN, hex);
 			snprintf(path, sizeof(path), "%s/%s.ini", dir, a->name);
 			diag(path, 0, "key id %s is also the key id of %s/%s.ini "
 			    "(same public key?)", hex, dir, o->name);
 			return -1;
 		}
-		db->byid[h] = (uint32_t)i + 1;
+		table_add(&db->byid, keys_id64(a->key_id), (uint32_t)i);
 	}
 	return 0;
 }
@@ -234,7 +226,7 @@ agentdb_free(struct agentdb *db)
 	if (db == NULL)
 		return;
 	free(db->a);
-	free(db->byid);
+	table_free(&db->byid);
 	arena_free(db->mem);
 	free(db);
 }
@@ -249,7 +241,7 @@ size_t
 agentdb_bytes(const struct agentdb *db)
 {
 	return sizeof(*db) + db->n * sizeof(*db->a) +
-	    (db->mask + 1) * sizeof(*db->byid) + arena_bytes(db->mem);
+	    table_bytes(&db->byid) + arena_bytes(db->mem);
 }
 
 const struct agent *
@@ -261,11 +253,12 @@ agentdb_at(const struct agentdb *db, size_t i)
 const struct agent *
 agentdb_find(const struct agentdb *db, const uint8_t id[KEY_ID_LEN])
 {
-	size_t h;
+	size_t at;
 
-	for (h = keys_id64(id) & db->mask; db->byid[h] != 0; h = (h + 1) & db->mask)
-		if (memcmp(db->a[db->byid[h] - 1].key_id, id, KEY_ID_LEN) == 0)
-			return &db->a[db->byid[h] - 1];
+	for (uint32_t x = table_first(&db->byid, keys_id64(id), &at);
+	    x != TABLE_END; x = table_next(&db->byid, &at))
+		if (memcmp(db->a[x].key_id, id, KEY_ID_LEN) == 0)
+			return &db->a[x];
 	return NULL;
 }
 

@@ -3,10 +3,11 @@
 #include <string.h>
 
 #include "dedup.h"
-#include "util.h"
+#include "table.h"
 
-/* Open addressing, at most half full; an empty slot has p == NULL. */
-struct slot {
+/* The copies made, in order, found through a hash of their numbers
+ * (table.h); each keeps its hash for the comparison and the rebuild. */
+struct copy {
 	uint64_t hash;
 	const void *p;
 	size_t n;
@@ -14,8 +15,9 @@ struct slot {
 
 struct dedup {
 	struct arena *ar;
-	struct slot *tab;
-	size_t mask, used;
+	struct copy *v;
+	size_t n, cap;
+	struct table idx;
 };
 
 struct dedup *
@@ -26,62 +28,61 @@ dedup_new(struct arena *ar)
 	if (d == NULL)
 		return NULL;
 	d->ar = ar;
-	d->mask = 63;
-	if ((d->tab = calloc(d->mask + 1, sizeof(*d->tab))) == NULL) {
-		free(d);
+	d->cap = 32;
+	if ((d->v = calloc(d->cap, sizeof(*d->v))) == NULL ||
+	    table_init(&d->idx, d->cap) != 0) {
+		dedup_free(d);
 		return NULL;
 	}
 	return d;
 }
 
-static struct slot *
-find(struct slot *tab, size_t mask, uint64_t h, const void *p, size_t n)
-{
-	size_t i;
-
-	for (i = h & mask; tab[i].p != NULL; i = (i + 1) & mask)
-		if (tab[i].hash == h && tab[i].n == n && memcmp(tab[i].p, p, n) == 0)
-			break;
-	return &tab[i];
-}
-
+/* Room for one more copy: the array and the hash both double. */
 static int
 grow(struct dedup *d)
 {
-	size_t cap = 2 * (d->mask + 1);
-	struct slot *tab = calloc(cap, sizeof(*tab));
+	size_t cap = 2 * d->cap;
+	struct copy *v;
+	struct table idx;
 
-	if (tab == NULL)
+	if (cap > UINT32_MAX / 2 || table_init(&idx, cap) != 0)
 		return -1;
-	for (size_t i = 0; i <= d->mask; i++)
-		if (d->tab[i].p != NULL)
-			*find(tab, cap - 1, d->tab[i].hash, d->tab[i].p,
-			    d->tab[i].n) = d->tab[i];
-	free(d->tab);
-	d->tab = tab;
-	d->mask = cap - 1;
+	if ((v = reallocarray(d->v, cap, sizeof(*v))) == NULL) {
+		table_free(&idx);
+		return -1;
+	}
+	d->v = v;
+	d->cap = cap;
+	for (size_t i = 0; i < d->n; i++)
+		table_add(&idx, v[i].hash, (uint32_t)i);
+	table_free(&d->idx);
+	d->idx = idx;
 	return 0;
 }
 
 const void *
 dedup_copy(struct dedup *d, const void *p, size_t n)
 {
-	uint64_t h = util_hash(p, n, UTIL_HASH_INIT);
-	struct slot *s = find(d->tab, d->mask, h, p, n);
+	uint64_t h = table_hash(p, n);
+	struct copy *c;
+	size_t at;
 
-	if (s->p != NULL)
-		return s->p;
-	if (2 * (d->used + 1) > d->mask + 1) {
-		if (grow(d) != 0)
-			return NULL;
-		s = find(d->tab, d->mask, h, p, n);
+	for (uint32_t x = table_first(&d->idx, h, &at); x != TABLE_END;
+	    x = table_next(&d->idx, &at)) {
+		c = &d->v[x];
+		if (c->hash == h && c->n == n && memcmp(c->p, p, n) == 0)
+			return c->p;
 	}
-	if ((s->p = arena_dup(d->ar, p, n, _Alignof(void *))) == NULL)
+	if (d->n == d->cap && grow(d) != 0)
 		return NULL;
-	s->hash = h;
-	s->n = n;
-	d->used++;
-	return s->p;
+	c = &d->v[d->n];
+	if ((c->p = arena_dup(d->ar, p, n, _Alignof(void *))) == NULL)
+		return NULL;
+	c->hash = h;
+	c->n = n;
+	table_add(&d->idx, h, (uint32_t)d->n);
+	d->n++;
+	return c->p;
 }
 
 void
@@ -89,6 +90,7 @@ dedup_free(struct dedup *d)
 {
 	if (d == NULL)
 		return;
-	free(d->tab);
+	free(d->v);
+	table_free(&d->idx);
 	free(d);
 }

@@ -7,16 +7,16 @@
 #include "ini.h"
 #include "list.h"
 #include "policy.h"
+#include "table.h"
 #include "util.h"
 
 /*
- * Names are looked up through two open-addressing tables (slot: index + 1,
- * 0: empty) so that resolving an enclave's resources, and the daemon's lookups
- * per knock, stay O(1) however large the policy grows.
+ * Names are looked up through two hashes of indexes (table.h) so that
+ * resolving an enclave's resources, and the daemon's lookups per knock, stay
+ * O(1) however large the policy grows.
  */
 struct policy_index {
-	uint32_t *res, *enc;
-	size_t rmask, emask;
+	struct table res, enc;
 };
 
 static const char *const resource_keys[] = { "proto", "port", "address", NULL };
@@ -26,38 +26,17 @@ static const char *const enclave_keys[] = { "resources", "max_duration",
 static uint64_t
 name_hash(const char *s)
 {
-	return util_hash(s, strlen(s), UTIL_HASH_INIT);
-}
-
-static uint32_t *
-table_new(size_t n, size_t *mask)
-{
-	size_t cap = 8;
-
-	while (cap < 2 * n)
-		cap *= 2;
-	*mask = cap - 1;
-	return calloc(cap, sizeof(uint32_t));
+	return table_hash(s, strlen(s));
 }
 
 /* Names are the first member of struct resource and struct enclave. */
 #define NAME_AT(base, stride, i) ((const char *)(base) + (size_t)(i) * (stride))
 
-static void
-table_put(uint32_t *t, size_t mask, const char *name, uint32_t i)
-{
-	size_t h = (size_t)name_hash(name) & mask;
-
-	while (t[h] != 0)
-		h = (h + 1) & mask;
-	t[h] = i + 1;
-}
-
 static int
-table_get(const uint32_t *t, size_t mask, const void *base, size_t stride,
-    size_t n, const char *name)
+name_get(const struct table *t, const void *base, size_t stride, size_t n,
+    const char *name)
 {
-	size_t h;
+	size_t at;
 
 	if (t == NULL) {
 		for (size_t i = 0; i < n; i++)
@@ -65,24 +44,25 @@ table_get(const uint32_t *t, size_t mask, const void *base, size_t stride,
 				return (int)i;
 		return -1;
 	}
-	for (h = (size_t)name_hash(name) & mask; t[h] != 0; h = (h + 1) & mask)
-		if (strcmp(NAME_AT(base, stride, t[h] - 1), name) == 0)
-			return (int)(t[h] - 1);
+	for (uint32_t x = table_first(t, name_hash(name), &at); x != TABLE_END;
+	    x = table_next(t, &at))
+		if (strcmp(NAME_AT(base, stride, x), name) == 0)
+			return (int)x;
 	return -1;
 }
 
 int
 policy_resource(const struct policy *p, const char *name)
 {
-	return table_get(p->idx ? p->idx->res : NULL, p->idx ? p->idx->rmask : 0,
-	    p->res, sizeof(*p->res), p->nres, name);
+	return name_get(p->idx ? &p->idx->res : NULL, p->res, sizeof(*p->res),
+	    p->nres, name);
 }
 
 int
 policy_enclave(const struct policy *p, const char *name)
 {
-	return table_get(p->idx ? p->idx->enc : NULL, p->idx ? p->idx->emask : 0,
-	    p->enc, sizeof(*p->enc), p->nenc, name);
+	return name_get(p->idx ? &p->idx->enc : NULL, p->enc, sizeof(*p->enc),
+	    p->nenc, name);
 }
 
 int
@@ -324,10 +304,9 @@ alloc_policy(const struct ini *ini, struct policy *p, int nsec)
 	}
 	p->res = calloc(p->nres ? p->nres : 1, sizeof(*p->res));
 	p->enc = calloc(p->nenc ? p->nenc : 1, sizeof(*p->enc));
-	p->idx->res = table_new(p->nres, &p->idx->rmask);
-	p->idx->enc = table_new(p->nenc, &p->idx->emask);
-	if (p->res == NULL || p->enc == NULL || p->idx->res == NULL ||
-	    p->idx->enc == NULL) {
+	if (p->res == NULL || p->enc == NULL ||
+	    table_init(&p->idx->res, p->nres) != 0 ||
+	    table_init(&p->idx->enc, p->nenc) != 0) {
 		diag(ini_path(ini), 0, "out of memory");
 		return -1;
 	}
@@ -356,14 +335,14 @@ load_sections(const struct ini *ini, struct policy *p, int nsec, int want_res)
 			memcpy(p->res[p->nres].name, name, strlen(name) + 1);
 			if (load_resource(ini, sec, &p->res[p->nres]) != 0)
 				goto out;
-			table_put(p->idx->res, p->idx->rmask, name, (uint32_t)p->nres);
+			table_add(&p->idx->res, name_hash(name), (uint32_t)p->nres);
 			p->nres++;
 		} else {
 			memcpy(p->enc[p->nenc].name, name, strlen(name) + 1);
 			p->nenc++;	/* counted now: policy_free frees its res */
 			if (load_enclave(ini, sec, p, p->nenc - 1, mark) != 0)
 				goto out;
-			table_put(p->idx->enc, p->idx->emask, name,
+			table_add(&p->idx->enc, name_hash(name),
 			    (uint32_t)(p->nenc - 1));
 		}
 	}
@@ -408,8 +387,8 @@ policy_free(struct policy *p)
 	for (size_t i = 0; p->enc != NULL && i < p->nenc; i++)
 		free(p->enc[i].res);
 	if (p->idx != NULL) {
-		free(p->idx->res);
-		free(p->idx->enc);
+		table_free(&p->idx->res);
+		table_free(&p->idx->enc);
 		free(p->idx);
 	}
 	free(p->res);
