@@ -56,7 +56,8 @@ endif
 
 # Every source is listed: a file added or renamed is a change to this list.
 COMMON_SRC := common/addr.c common/diag.c common/ini.c common/keyfile.c \
-              common/keys.c common/knock.c common/list.c common/util.c
+              common/keys.c common/knock.c common/list.c common/table.c \
+              common/util.c
 RULES_SRC  := rules/agent.c rules/agentdb.c rules/arena.c rules/decide.c \
               rules/dedup.c rules/policy.c
 # The daemon's library (spa-admin links it too: config, control, init).
@@ -64,7 +65,8 @@ RULES_SRC  := rules/agent.c rules/agentdb.c rules/arena.c rules/decide.c \
 GWD_SRC    := gatewayd/capture.c gatewayd/engine.c gatewayd/bucket.c \
               gatewayd/srclimit.c gatewayd/replay.c gatewayd/verifier.c \
               gatewayd/keycache.c gatewayd/grant.c gatewayd/batch.c \
-              gatewayd/hist.c gatewayd/openings.c gatewayd/intern.c \
+              gatewayd/hist.c gatewayd/openings.c gatewayd/oprecs.c \
+              gatewayd/intern.c \
               gatewayd/audit.c gatewayd/privsep.c gatewayd/nft.c \
               gatewayd/nft_set.c gatewayd/nft_rule.c gatewayd/nl.c \
               gatewayd/conntrack.c gatewayd/warm.c gatewayd/reconcile.c \

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Interned keys: equal byte strings stored once, numbered, counted. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_INTERN_H
 #define SPA_INTERN_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Per-agent knock keys and budgets, derived once, kept in locked memory. */
 #include <stdlib.h>
 #include <string.h>
 

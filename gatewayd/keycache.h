@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_KEYCACHE_H
 #define SPA_KEYCACHE_H
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The index of live openings per agent, so a revocation finds them all. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,8 @@ struct per_agent {
 	uint32_t n;
 };
 
-/* Slots and records one openings_sweep call looks at: about 0.5 ms at most
- * (a cache miss a record). */
+/* Slots and records one openings_sweep call looks at: a bounded pause of the
+ * loop (about a cache miss a record). */
 #define SWEEP_BUDGET 8192
 
 struct openings {
@@ -351,10 +353,10 @@ openings_each(const struct openings *o, openings_fn fn, void *arg)
 
 		if (p->head == EMPTY)
 			continue;
-		for (uint32_t k = p->head; k != 0; k = o->r[k].next) {
+		for (uint32_t k = p->head; k != 0; k = oprecs_next(&o->rs, k)) {
 			struct opening op;
 
-			expand(o, &o->r[k], &op);
+			oprecs_expand(&o->rs, k, &op);
 			fn(p->id, &op, arg);
 		}
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_OPENINGS_H
 #define SPA_OPENINGS_H
 
@@ -18,7 +19,7 @@
 #include <stdint.h>
 
 #include "keys.h"
-#include "nft.h"
+#include "fw.h"
 
 /* An opening as handed out (stored in a compact form; e.timeout_ms is 0). */
 struct opening {
@@ -56,9 +57,9 @@ void openings_prune(struct openings *o, uint64_t now_ms);
 
 /* The same in steps that never hold the loop for long: each call looks at
  * a bounded number of agents and records (8192) and carries on from there
- * the next time; returns 1 when it ended a whole pass. Called every 100 ms,
- * a pass over 1,000,000 openings of 100,000 agents takes 138 calls (14 s),
- * so a record may outlive OPENINGS_KEEP_MS by that much. Both give the room
+ * the next time; returns 1 when it ended a whole pass. A pass over many
+ * openings takes many calls (one per housekeeping tick), so a record may
+ * outlive OPENINGS_KEEP_MS by that long. Both give the room
  * back once most of it is unused. */
 int openings_sweep(struct openings *o, uint64_t now_ms);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Privilege separation: the privileged side's validated requests, and the drops. */
+/* Privilege separation: the privileged side, its requests, the drops. */
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Step 5: nonces seen and the floor that survives restarts and crashes. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_REPLAY_H
 #define SPA_REPLAY_H
 

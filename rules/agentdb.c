@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* The agent table: every agent file of agents.d, found by key id and name. */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Deduplication while a table is built: equal byte strings copied once. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

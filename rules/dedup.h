@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_DEDUP_H
 #define SPA_DEDUP_H
 

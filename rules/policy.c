@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* policy.ini: resources and enclaves parsed, validated and indexed by name. */
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_POLICY_H
 #define SPA_POLICY_H
 

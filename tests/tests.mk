@@ -2,7 +2,7 @@
 # Tests: unit programs (tests/unit/test_*.c, one per module) and end-to-end
 # scripts (tests/e2e/NN-*.sh) in network namespaces they create.
 
-UNIT_NAMES := knock list config policy decide agent agentdb keycache openings \
+UNIT_NAMES := knock list table config policy decide agent agentdb keycache openings \
               openings_targets verifier engine privsep nft client
 UNIT_SRC := $(UNIT_NAMES:%=tests/unit/test_%.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)

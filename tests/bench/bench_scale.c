@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* bench_scale: memory and time of the daemon's own tables, in process. */
 /*
  * bench_scale: the memory and time of the daemon's own tables, measured in
  * process with the product's modules: the agent table (rules/agentdb) and

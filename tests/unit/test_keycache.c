@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests of the knock-key cache: derived once, found again, pruned. */
 /*
  * The cache of per-agent knock keys: every agent's key is derived once and
  * found again, across the growth of the array and its hash; a new public

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* Wire format: PROTOCOL.md's test vectors, round trips, every bit flip refused. */
+/* Wire format: PROTOCOL.md vectors, round trips, every bit flip refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests for gatewayd/openings.c, one agent at a time. */
 /*
  * Tests for gatewayd/openings.c, one agent at a time: adding, refreshing and
  * counting; ending, taking, pruning and filtering, with every field of what

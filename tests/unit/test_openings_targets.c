@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: ISC */
+/* Tests for gatewayd/openings.c's shared parts: targets, agents, memory. */
 /*
  * Tests for gatewayd/openings.c, its shared parts: targets that differ in one
  * field only, many agents (table and vector growth, memory per opening), and

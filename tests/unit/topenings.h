@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 #ifndef SPA_TOPENINGS_H
 #define SPA_TOPENINGS_H
 
@@ -11,7 +12,7 @@
 
 #include "addr.h"
 #include "keys.h"
-#include "nft.h"
+#include "fw.h"
 #include "openings.h"
 
 #define PROTO_TCP 6
