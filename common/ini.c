@@ -17,6 +17,7 @@
 
 #include "diag.h"
 #include "ini.h"
+#include "table.h"
 #include "util.h"
 
 #define INI_MAX_SIZE (1024 * 1024)
@@ -42,8 +43,7 @@ struct ini {
 	size_t nent, cap;
 	size_t *sec;		/* indexes of section headers */
 	size_t nsec;
-	uint32_t *idx;		/* hash: entry index + 1; 0 empty */
-	size_t mask;
+	struct table idx;	/* entries by section and key */
 };
 
 /* Of "a\0b" (b NULL: of "a\0", told apart). */
@@ -117,43 +117,41 @@ same(const struct ini_entry *e, const char *section, const char *key)
 static struct ini_entry *
 find(const struct ini *ini, const char *section, const char *key)
 {
-	size_t i;
+	size_t at;
 
-	if (ini->idx == NULL)
+	if (ini->idx.slot == NULL)
 		return NULL;
-	for (i = hash2(section, key) & ini->mask; ini->idx[i];
-	    i = (i + 1) & ini->mask)
-		if (same(&ini->ent[ini->idx[i] - 1], section, key))
-			return &ini->ent[ini->idx[i] - 1];
+	for (uint32_t e = table_first(&ini->idx, hash2(section, key), &at);
+	    e != TABLE_END; e = table_next(&ini->idx, &at))
+		if (same(&ini->ent[e], section, key))
+			return &ini->ent[e];
 	return NULL;
 }
 
-/* Put the last entry in the index (grown to stay at most half full). */
+static uint64_t
+hash_of(const struct ini_entry *e)
+{
+	return hash2(e->section, e->key);
+}
+
+/* Put the last entry in the index (rebuilt twice as large when full). */
 static int
 index_last(struct ini *ini)
 {
-	size_t cap = ini->mask + 1, i;
+	if (ini->nent >= TABLE_END)
+		return -1;
+	if (ini->idx.slot == NULL || table_full(&ini->idx)) {
+		struct table t;
 
-	if (ini->idx == NULL || ini->nent * 2 > cap) {
-		uint32_t *idx;
-
-		cap = ini->idx == NULL ? 64 : cap * 2;
-		if (ini->nent >= UINT32_MAX || (idx = calloc(cap, sizeof(*idx))) == NULL)
+		if (table_init(&t, 2 * ini->nent) != 0)
 			return -1;
-		free(ini->idx);
-		ini->idx = idx;
-		ini->mask = cap - 1;
-		for (size_t e = 0; e + 1 < ini->nent; e++) {
-			for (i = hash2(ini->ent[e].section, ini->ent[e].key) &
-			    ini->mask; ini->idx[i]; i = (i + 1) & ini->mask)
-				;
-			ini->idx[i] = (uint32_t)e + 1;
-		}
+		for (size_t e = 0; e + 1 < ini->nent; e++)
+			table_add(&t, hash_of(&ini->ent[e]), (uint32_t)e);
+		table_free(&ini->idx);
+		ini->idx = t;
 	}
-	for (i = hash2(ini->ent[ini->nent - 1].section, ini->ent[ini->nent - 1].key) &
-	    ini->mask; ini->idx[i]; i = (i + 1) & ini->mask)
-		;
-	ini->idx[i] = (uint32_t)ini->nent;
+	table_add(&ini->idx, hash_of(&ini->ent[ini->nent - 1]),
+	    (uint32_t)ini->nent - 1);
 	return 0;
 }
 
@@ -392,7 +390,7 @@ ini_free(struct ini *ini)
 	}
 	free(ini->ent);
 	free(ini->sec);
-	free(ini->idx);
+	table_free(&ini->idx);
 	if (ini->dict) {
 		/* Values may be secrets (credential files): wipe before free. */
 		for (ssize_t i = 0; i < ini->dict->size; i++)
