@@ -69,6 +69,8 @@ check_obj() {
 		case $sym in
 		main | "$base" | "$base"_*)
 			continue ;;
+		__odr_asan.*)
+			continue ;;	# ASan's marker of an exported global
 		esac
 		if [ -n "$lib" ] && printf '%s\n' "$lib" | grep -qxF -- "$sym"; then
 			printf '%s\n' "$LIB_EXPORTS" | grep -qxF -- "$sym" ||
