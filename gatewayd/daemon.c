@@ -209,8 +209,11 @@ read_relay(struct daemon *d)
 	char buf[16];
 	ssize_t n = read(d->sig_fd, buf, sizeof(buf));
 
-	if (n == 0)
-		got_term = 1;		/* the privileged side is gone */
+	if (n == 0) {			/* the privileged side is gone */
+		if (!got_term)
+			log_warn("the privileged process is gone: the engine stops");
+		got_term = 1;
+	}
 	for (ssize_t i = 0; i < n; i++) {
 		if (buf[i] == 'H')
 			got_hup = 1;

@@ -285,6 +285,8 @@ say "    $(grep -m 1 malformed "$DAEMON_LOG")"
 check "the log names the failed check (element 1: port_lo 0)" \
     grep -qF 'privsep: malformed request from the engine (96 bytes): element 1: port_lo 0; stopping' \
     "$DAEMON_LOG"
+check "the engine says why it stops" \
+    grep -qF 'the privileged process is gone: the engine stops' "$DAEMON_LOG"
 table_dark() {
 	local t
 	t=$(gw nft list table inet spa_gateway 2>/dev/null) || return 1
